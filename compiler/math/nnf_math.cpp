@@ -1,0 +1,358 @@
+// Algorithms behind nnf_math.h. Two kinds:
+//  * float32 kernels (exp, log, tanh, sigmoid): Cody-Waite reduction, minimax
+//    polynomials, and error-free transforms (strict_float) only where a rounding
+//    would cost the ULP bound. These are the hot activations.
+//  * float64-internal kernels (expm1, log1p, erf, erfc, softplus, log_sigmoid):
+//    widened to double, evaluated to ~1e-11 relative error, rounded once. Exact
+//    special-value behaviour (denormal tails, signed zeros, overflow) then falls
+//    out of the single double->float conversion. Still branch-free vector code.
+// Polynomial coefficients were fitted with mpmath.chebyfit (near-minimax) and
+// checked by exhaustive sweeps (tools/ulp_sweep, docs/math.md).
+#include "math/nnf_math.h"
+
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
+
+namespace nnf::math {
+
+namespace {
+
+using Halide::Expr;
+using Halide::Float;
+using Halide::Int;
+using Halide::select;
+
+Expr F(float v) {
+    return Halide::Internal::make_const(Float(32), v);
+}
+Expr D(double v) {
+    return Halide::Internal::make_const(Float(64), v);
+}
+Expr I32(int32_t v) {
+    return Halide::Internal::make_const(Int(32), v);
+}
+Expr I64(int64_t v) {
+    return Halide::Internal::make_const(Int(64), v);
+}
+// A float constant given by its bit pattern (thresholds must be exact).
+Expr F_bits(uint32_t b) {
+    float f;
+    std::memcpy(&f, &b, sizeof f);
+    return F(f);
+}
+
+Expr bits(const Expr &x) {
+    return Halide::reinterpret(Int(32), x);
+}
+Expr from_bits(const Expr &i) {
+    return Halide::reinterpret(Float(32), i);
+}
+Expr abs_bits(const Expr &x) {
+    return bits(x) & I32(0x7fffffff);
+}
+// select() on the bit patterns: LLVM may treat a float select under Halide's
+// no-signed-zeros flags as free to swap -0 for +0; an integer select may not.
+Expr select_exact(const Expr &c, const Expr &a, const Expr &b) {
+    return from_bits(select(c, bits(a), bits(b)));
+}
+// |magnitude| with the sign bit of `sign` (magnitude must be non-negative).
+Expr with_sign_of(const Expr &magnitude, const Expr &sign) {
+    return from_bits(bits(magnitude) | (bits(sign) & I32(INT32_MIN)));
+}
+Expr is_negative(const Expr &x) {  // sign bit set (true for -0)
+    return bits(x) < I32(0);
+}
+
+template<typename T>
+Expr horner(const Expr &x, std::initializer_list<T> c) {
+    const bool dbl = x.type().is_float() && x.type().bits() == 64;
+    auto k = [&](T v) { return dbl ? D(double(v)) : F(float(v)); };
+    auto it = c.end();
+    Expr r = k(*--it);
+    while (it != c.begin()) {
+        r = r * x + k(*--it);
+    }
+    return r;
+}
+
+constexpr float kInf = __builtin_huge_valf();
+constexpr float kNaN = __builtin_nanf("");
+
+// ---------------------------------------------------------------------------
+// float32 exp core.
+// ln2 split so that k * kLn2Hi is exact for |k| <= 2^8 (kLn2Hi has 15 bits).
+constexpr float kLn2Hi = 0.693145751953125f;
+constexpr float kLn2Lo = 1.42860682030941723212e-06f;
+constexpr float kLog2e = 1.44269504088896341f;
+// exp(r) = 1 + r + r^2 P(r) on |r| <= ln2/2, relative error 2^-30.4.
+const std::initializer_list<float> kExpP = {0.5f, 0.1666666716337204f, 0.04166646674275398f,
+                                            0.00833331048488617f, 0.0013933641603216529f,
+                                            0.00019890980911441147f};
+
+// 2^k * p for integer k in [-150, 128] (two exact power-of-two factors, so the
+// only rounding happens in the last multiply, including into denormals).
+Expr scale_by_pow2(const Expr &p, const Expr &k) {
+    Expr k1 = k >> 1;
+    Expr k2 = k - k1;
+    Expr s1 = from_bits((k1 + 127) << 23);
+    Expr s2 = from_bits((k2 + 127) << 23);
+    return (p * s1) * s2;
+}
+
+// exp(x) for finite x in [-104, 89] (no special-value handling). Callers wrap
+// the final expression in strict_float: the error-free steps below must not be
+// reassociated by Halide's simplifier (which treats float + and * as exact).
+Expr exp_f32_core(const Expr &x) {
+    Expr k = Halide::cast<int32_t>(x * F(kLog2e) + select(x < F(0.0f), F(-0.5f), F(0.5f)));
+    Expr kf = Halide::cast<float>(k);
+    // r = r_hi + r_lo: r_hi exact (k * kLn2Hi exact, then Sterbenz).
+    Expr r_hi = x - kf * F(kLn2Hi);
+    Expr r_lo = -(kf * F(kLn2Lo));
+    Expr r = r_hi + r_lo;
+    // p = 1 + r + r^2 P(r) with one rounding: 1 + r_hi as an exact sum s + c.
+    Expr s = F(1.0f) + r_hi;
+    Expr c = (F(1.0f) - s) + r_hi;
+    Expr p = s + (c + (r_lo + (r * r) * horner(r, kExpP)));
+    return scale_by_pow2(p, k);
+}
+
+// Largest float with exp(x) finite: 0x42b17217 = 88.7228317; smallest with
+// exp(x) >= 2^-150 (rounds to the least denormal): 0xc2cff1b4 = -103.972076.
+Expr kExpOverflow() {
+    return F_bits(0x42b17217u);
+}
+Expr kExpUnderflow() {
+    return F_bits(0xc2cff1b4u);
+}
+
+// ---------------------------------------------------------------------------
+// float32 log core.
+// log1p(f) = f - f^2/2 + f^3 R(f) on [sqrt(1/2) - 1, sqrt(2) - 1], rel. err 2^-28.
+const std::initializer_list<float> kLogR = {0.3333333134651184f, -0.2499999701976776f,
+                                            0.20000715553760529f, -0.1666780263185501f,
+                                            0.14249058067798615f, -0.12425687164068222f,
+                                            0.11685419827699661f, -0.11479733884334564f,
+                                            0.06971611827611923f};
+
+// ---------------------------------------------------------------------------
+// float64 helpers (used by the widened kernels).
+Expr from_bits64(const Expr &i) {
+    return Halide::reinterpret(Float(64), i);
+}
+Expr bits64(const Expr &x) {
+    return Halide::reinterpret(Int(64), x);
+}
+
+// exp(x) in double for x in [-700, 700], relative error ~1e-15.
+Expr exp_f64(const Expr &x) {
+    Expr k = Halide::cast<int32_t>(x * D(1.4426950408889634074) + select(x < D(0.0), D(-0.5), D(0.5)));
+    Expr kd = Halide::cast<double>(k);
+    Expr r = (x - kd * D(6.93147180369123816490e-01)) - kd * D(1.90821492927058770002e-10);
+    // Taylor to degree 11: truncation error < 1e-14 relative on |r| <= ln2/2.
+    Expr p = horner(r, {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040,
+                        1.0 / 40320, 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800});
+    Expr scale = from_bits64(Halide::cast<int64_t>(k + 1023) << 52);
+    return p * scale;
+}
+
+// log(u) in double for finite normal u > 0, error ~1e-16 absolute + relative.
+Expr log_f64(const Expr &u) {
+    Expr ib = bits64(u);
+    Expr e = (ib - I64(0x3fe6a09e667f3bcdll)) >> 52;  // so that m is in [sqrt(1/2), sqrt(2))
+    Expr m = from_bits64(ib - (e << 52));
+    Expr f = m - D(1.0);
+    Expr s = f / (f + D(2.0));
+    Expr z = s * s;
+    // log1p(f) = 2 atanh(s) = 2s + 2s z (1/3 + z/5 + ...); |s| <= 0.1716.
+    Expr series = horner(z, {1.0 / 3, 1.0 / 5, 1.0 / 7, 1.0 / 9, 1.0 / 11, 1.0 / 13, 1.0 / 15, 1.0 / 17});
+    Expr l1p = D(2.0) * s + D(2.0) * s * z * series;
+    return Halide::cast<double>(e) * D(0.69314718055994530942) + l1p;
+}
+
+// log1p(v) in double for v >= 0 (v may be tiny), relative error ~1e-13.
+Expr log1p_f64_nonneg(const Expr &v) {
+    Expr tiny = v * horner(v, {1.0, -1.0 / 2, 1.0 / 3, -1.0 / 4});
+    return select(v < D(1e-4), tiny, log_f64(v + D(1.0)));
+}
+
+// erf / erfc in double on a = |x|.
+// erf(a) = a P(a^2) on [0, 1].
+const std::initializer_list<double> kErfSmall = {
+    1.1283791670946768, -0.3761263888963531, 0.11283791308604582, -0.026866133235095593,
+    0.005223783477189248, -0.0008542637997087229, 0.0001195656256820733, -1.3909340021874599e-05,
+    1.058938064107502e-06};
+// erfc(a) = exp(-a^2) g(a); g(a) = poly(a - 1.5) on [1, 2], poly(a - 3) on [2, 4],
+// and H(1/a^2)/a on [4, 10.1]. Relative errors <= 5e-11.
+const std::initializer_list<double> kErfcG12 = {
+    0.3215854164543175, -0.16362291781017846, 0.07615103987840903, -0.03293089909668742,
+    0.01337733912038596, -0.005146096113017264, 0.0018861758226983436, -0.0006606701448805583,
+    0.00022293753561013365, -7.763857013480892e-05, 2.4337103337345836e-05};
+const std::initializer_list<double> kErfcG24 = {
+    0.17900115117292742, -0.05437226000531043, 0.015884371768770805, -0.004479431152382512,
+    0.0012230319728346133, -0.00032412398621304054, 8.358413227209626e-05, -2.0996067739675394e-05,
+    5.089372205227033e-06, -1.2207985188846136e-06, 3.3853988935085977e-07, -7.73306056648294e-08};
+const std::initializer_list<double> kErfcH = {
+    0.5641895830489664, -0.28209462707988464, 0.42311973846521633, -1.056191368901027,
+    3.6280271467199725, -14.548052618425846, 52.57519077758831, -109.9342312646275};
+
+struct ErfParts {
+    Expr small;      // a < 1
+    Expr erf_small;  // erf(a) for a < 1 (valid when small)
+    Expr erfc_large; // erfc(a) for a >= 1 (valid when !small)
+};
+ErfParts erf_parts(const Expr &x) {
+    Expr a = Halide::abs(Halide::cast<double>(x));
+    Expr as = Halide::min(a, D(1.0));
+    Expr al = Halide::clamp(a, D(1.0), D(10.1));  // erfc(10.1) < 2^-150: rounds to 0
+    Expr g12 = horner(al - D(1.5), kErfcG12);
+    Expr g24 = horner(al - D(3.0), kErfcG24);
+    Expr inv = D(1.0) / al;
+    Expr g4 = horner(inv * inv, kErfcH) * inv;
+    Expr g = select(al < D(2.0), g12, select(al < D(4.0), g24, g4));
+    // al * al is exact in double (24-bit x), so exp sees the exact argument.
+    return {a < D(1.0), as * horner(as * as, kErfSmall), exp_f64(-(al * al)) * g};
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+Expr exp(const Expr &x) {
+    Expr xc = Halide::clamp(x, F(-104.0f), F(89.0f));
+    Expr y = exp_f32_core(xc);
+    y = select(x > kExpOverflow(), F(kInf), y);
+    y = select(x < kExpUnderflow(), F(0.0f), y);
+    return Halide::strict_float(select(Halide::is_nan(x), x, y));
+}
+
+Expr expm1(const Expr &x) {
+    Expr xd = Halide::cast<double>(Halide::clamp(x, F(-30.0f), F(89.0f)));
+    // Taylor to degree 13 on |x| < 1/2: truncation error < 1e-15 relative.
+    Expr small = xd + (xd * xd) * horner(xd, {1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720,
+                                               1.0 / 5040, 1.0 / 40320, 1.0 / 362880, 1.0 / 3628800,
+                                               1.0 / 39916800, 1.0 / 479001600, 1.0 / 6227020800.0});
+    Expr big = exp_f64(xd) - D(1.0);  // exp(89) overflows float: rounds to inf
+    Expr y = Halide::cast<float>(select(Halide::abs(xd) < D(0.5), small, big));
+    y = select_exact(abs_bits(x) == I32(0), x, y);  // expm1(-0) = -0
+    return select(Halide::is_nan(x), x, y);
+}
+
+Expr log(const Expr &x) {
+    // Denormals: scale by 2^23 first.
+    Expr denormal = bits(x) < I32(0x00800000);
+    Expr xs = select(denormal, x * F(8388608.0f), x);
+    Expr ix = bits(xs);
+    Expr e = (ix - I32(0x3f3504f3)) >> 23;  // m = xs / 2^e in [sqrt(1/2), sqrt(2))
+    Expr m = from_bits(ix - (e << 23));
+    Expr f = m - F(1.0f);  // exact
+    Expr ef = Halide::cast<float>(e - select(denormal, I32(23), I32(0)));
+    Expr hf2 = F(0.5f) * f * f;
+    Expr tail = ef * F(kLn2Lo) + (f * (f * f) * horner(f, kLogR) - hf2);
+    // hi = e ln2_hi + f as an exact sum s + err (|e ln2_hi| >= |f| or e = 0).
+    Expr a = ef * F(kLn2Hi);
+    Expr s = a + f;
+    Expr err = f - (s - a);
+    Expr y = s + (err + tail);
+
+    y = select(x == F(kInf), F(kInf), y);
+    y = select(abs_bits(x) == I32(0), F(-kInf), y);
+    y = select(is_negative(x) && abs_bits(x) != I32(0), F(kNaN), y);
+    return Halide::strict_float(select(Halide::is_nan(x), x, y));
+}
+
+Expr log1p(const Expr &x) {
+    Expr xd = Halide::cast<double>(x);
+    // 1 + x is exact in double for |x| >= 2^-29; below 2^-24 log1p(x) rounds to x.
+    Expr y = Halide::cast<float>(log_f64(Halide::max(xd + D(1.0), D(1e-300))));
+    // Integer compare: Halide's default float flags let LLVM assume no infinities.
+    y = select(bits(x) == I32(0x7f800000), F(kInf), y);
+    y = select(x == F(-1.0f), F(-kInf), y);
+    y = select(x < F(-1.0f), F(kNaN), y);
+    y = select_exact(abs_bits(x) < I32(0x33800000), x, y);  // |x| < 2^-24 (keeps -0)
+    return select(Halide::is_nan(x), x, y);
+}
+
+Expr tanh(const Expr &x) {
+    Expr a = from_bits(abs_bits(x));
+    // |x| < 0.5625: tanh(a) = a + a^3 P(a^2), rel. err 2^-28.
+    Expr z = a * a;
+    Expr small = a + (a * z) * horner(z, {-0.3333333134651184f, 0.13333073258399963f,
+                                          -0.053901754319667816f, 0.021263353526592255f,
+                                          -0.0065255723893642426f});
+    // Otherwise tanh(a) = 1 - 2 / (exp(2a) + 1), with tanh >= 0.51 here.
+    Expr e2a = exp_f32_core(F(2.0f) * Halide::min(a, F(9.5f)));
+    Expr big = F(1.0f) - F(2.0f) / (e2a + F(1.0f));
+    Expr y = select(a < F(0.5625f), small, big);
+    // tanh rounds to exactly 1 above 0x41102cb3 = 9.0109129.
+    y = select(a > F_bits(0x41102cb3u), F(1.0f), y);
+    y = with_sign_of(y, x);
+    return Halide::strict_float(select(Halide::is_nan(x), x, y));
+}
+
+Expr erf(const Expr &x) {
+    ErfParts p = erf_parts(x);
+    Expr y = Halide::cast<float>(select(p.small, p.erf_small, D(1.0) - p.erfc_large));
+    y = with_sign_of(y, x);
+    return select(Halide::is_nan(x), x, y);
+}
+
+Expr erfc(const Expr &x) {
+    ErfParts p = erf_parts(x);
+    Expr pos = select(p.small, D(1.0) - p.erf_small, p.erfc_large);
+    Expr neg = select(p.small, D(1.0) + p.erf_small, D(2.0) - p.erfc_large);
+    Expr y = Halide::cast<float>(select(x < F(0.0f), neg, pos));
+    return select(Halide::is_nan(x), x, y);
+}
+
+Expr sigmoid(const Expr &x) {
+    // E = exp(-|x|) in [0, 1]; sigmoid = 1 / (1 + E) for x >= 0, E / (1 + E) below.
+    Expr na = from_bits(abs_bits(x) | I32(INT32_MIN));
+    Expr e = exp_f32_core(Halide::max(na, F(-104.0f)));
+    e = select(na < kExpUnderflow(), F(0.0f), e);
+    // 1 + E = s + c exactly; rounding it would cost up to 1 ULP of the quotient.
+    Expr s = F(1.0f) + e;
+    Expr c = (F(1.0f) - s) + e;
+    Expr neg = is_negative(x);
+    Expr q = select(neg, e, F(1.0f)) / s;
+    // num / (s + c) = q (1 - c / s), and 1 / s is q (x >= 0) or 1 - q (x < 0).
+    Expr inv_s = select(neg, F(1.0f) - q, q);
+    Expr y = q - q * (c * inv_s);
+    return Halide::strict_float(select(Halide::is_nan(x), x, y));
+}
+
+Expr softplus(const Expr &x) {
+    Expr xd = Halide::cast<double>(x);
+    Expr l = log1p_f64_nonneg(exp_f64(-Halide::min(Halide::abs(xd), D(110.0))));
+    Expr y = Halide::cast<float>(Halide::max(xd, D(0.0)) + l);
+    return select(Halide::is_nan(x), x, y);
+}
+
+Expr log_sigmoid(const Expr &x) {
+    Expr xd = Halide::cast<double>(x);
+    Expr l = log1p_f64_nonneg(exp_f64(-Halide::min(Halide::abs(xd), D(110.0))));
+    // For x > 0 the result is -l, a negative number that may round to -0.
+    Expr y = Halide::cast<float>(select(xd > D(0.0), -l, xd - l));
+    return select(Halide::is_nan(x), x, y);
+}
+
+const std::vector<FunctionInfo> &functions() {
+    static const std::vector<FunctionInfo> table = {
+        {"exp", &exp, 1.0},         {"expm1", &expm1, 1.0},       {"log", &log, 1.0},
+        {"log1p", &log1p, 1.0},     {"tanh", &tanh, 2.0},         {"erf", &erf, 2.0},
+        {"erfc", &erfc, 2.0},       {"sigmoid", &sigmoid, 2.0},   {"softplus", &softplus, 2.0},
+        {"log_sigmoid", &log_sigmoid, 2.0},
+    };
+    return table;
+}
+
+const FunctionInfo *find_function(const char *name) {
+    for (const auto &f : functions()) {
+        if (std::strcmp(f.name, name) == 0) {
+            return &f;
+        }
+    }
+    return nullptr;
+}
+
+}  // namespace nnf::math

@@ -1,0 +1,66 @@
+// nnfc: the nnfuse compiler's command line.
+//   nnfc list-ops                          the registry, with parameters and defaults
+//   nnfc emit-c-api <header.h> <wrappers.cpp>  the C ABI of the registry's ops
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include "nnfc/c_api_emitter.h"
+#include "registry/registry.h"
+
+namespace {
+
+int usage() {
+    std::cerr << "usage: nnfc list-ops\n       nnfc emit-c-api <header.h> <wrappers.cpp>\n";
+    return 2;
+}
+
+int list_ops() {
+    for (const nnf::registry::Op &op : nnf::registry::ops()) {
+        std::cout << op.name << " (" << nnf::registry::family_name(op.family) << "): " << op.summary << "\n";
+        for (const nnf::registry::Param &p : op.params) {
+            std::cout << "    " << p.name << ": " << nnf::registry::param_type_name(p.type);
+            if (!p.enum_values.empty()) {
+                std::cout << " {";
+                for (size_t i = 0; i < p.enum_values.size(); ++i) std::cout << (i ? ", " : "") << p.enum_values[i];
+                std::cout << "}";
+            }
+            std::cout << " = " << p.default_value << "  (" << p.doc << ")\n";
+        }
+    }
+    return 0;
+}
+
+// Writes only when the text changed, so that an unchanged registry rebuilds nothing.
+bool write_if_changed(const char *path, const std::string &text) {
+    std::ifstream in(path, std::ios::binary);
+    std::string old((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in && old == text) return true;
+    std::ofstream out(path, std::ios::binary);
+    out << text;
+    return static_cast<bool>(out);
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    try {
+        if (argc == 2 && !std::strcmp(argv[1], "list-ops")) return list_ops();
+        if (argc == 4 && !std::strcmp(argv[1], "emit-c-api")) {
+            std::ostringstream header, wrappers;
+            nnf::emit::write_public_header(header);
+            nnf::emit::write_wrappers(wrappers);
+            if (!write_if_changed(argv[2], header.str()) || !write_if_changed(argv[3], wrappers.str())) {
+                std::cerr << "nnfc: cannot write " << argv[2] << " or " << argv[3] << "\n";
+                return 1;
+            }
+            return 0;
+        }
+    } catch (const std::exception &e) {
+        std::cerr << "nnfc: " << e.what() << "\n";
+        return 1;
+    }
+    return usage();
+}

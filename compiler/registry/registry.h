@@ -1,0 +1,51 @@
+// The C++ view of compiler/registry/ops.def, for build-time tools (generators, nnfc).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace nnf::registry {
+
+enum class Family { pointwise };
+enum class Saved { input, output };
+enum class ParamType { f32, i32, boolean, enumeration };
+
+struct Param {
+    std::string name;
+    ParamType type;
+    std::string default_value;             // a C literal; for enums, one of enum_values
+    std::vector<std::string> enum_values;  // enumeration only
+    std::string doc;
+};
+
+struct Check {
+    std::string condition;  // C expression over the params struct `p`
+    std::string message;
+};
+
+struct Op {
+    std::string name;
+    Family family;
+    Saved saved;
+    std::string summary;
+    std::vector<Param> params;
+    std::vector<Check> checks;
+
+    // The compile-time enum parameter, or nullptr.
+    const Param *variant_param() const;
+    // Runtime (non-enum) parameters, in declaration order.
+    std::vector<const Param *> runtime_params() const;
+};
+
+const std::vector<Op> &ops();
+// Throws std::invalid_argument naming the op if it is not registered.
+const Op &find_op(const std::string &name);
+
+const char *family_name(Family family);
+const char *param_type_name(ParamType type);
+// The C type of a parameter's field in nnf_<op>_params.
+std::string c_type(const Op &op, const Param &param);
+// Upper-case enumerator, e.g. NNF_GELU_APPROXIMATE_TANH.
+std::string enumerator(const Op &op, const Param &param, const std::string &value);
+
+}  // namespace nnf::registry

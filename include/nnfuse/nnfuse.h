@@ -1,0 +1,91 @@
+/* nnfuse: fused deep-learning activation and loss kernels, generated with Halide.
+ *
+ * The one header to include. Plain C99; tensors are DLPack DLTensors (dlpack/dlpack.h).
+ *
+ * Conventions shared by every kernel (nnf_<op>_forward, nnf_<op>_backward):
+ *  - Every call returns an nnf_status. On any error nothing is written to any output, and
+ *    nnf_last_error() names the function, the argument and the problem.
+ *  - Tensors are float32 on the CPU (kDLCPU), of any rank up to NNF_MAX_DIMS, any strides
+ *    (NULL strides mean contiguous row-major), any byte_offset. Shapes of inputs and outputs
+ *    must match exactly.
+ *  - Empty tensors succeed and do nothing.
+ *  - An output may be the very same view as an input (in-place); an output that overlaps an
+ *    input any other way is rejected with NNF_ERR_INVALID_ARGUMENT.
+ *  - A params pointer of NULL means PyTorch's defaults (nnf_<op>_default_params()).
+ *  - Calls are thread-safe. The configuration calls below change process-wide state and say so.
+ */
+#ifndef NNFUSE_NNFUSE_H
+#define NNFUSE_NNFUSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <dlpack/dlpack.h>
+
+#include "nnfuse/version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum nnf_status {
+    NNF_OK = 0,
+    NNF_ERR_INVALID_ARGUMENT = 1,     /* NULL pointer, bad parameter value, bad layout, overlap */
+    NNF_ERR_SHAPE_MISMATCH = 2,       /* tensors whose shapes must agree do not */
+    NNF_ERR_UNSUPPORTED_DTYPE = 3,    /* a dtype this kernel is not built for */
+    NNF_ERR_UNSUPPORTED_DEVICE = 4,   /* a device this kernel is not built for, or mixed devices */
+    NNF_ERR_INDEX_OUT_OF_RANGE = 5,   /* a class index or dim outside its range */
+    NNF_ERR_NOT_BUILT_FOR_TARGET = 6, /* the library was built without this target */
+    NNF_ERR_RUNTIME_FAILURE = 7       /* the kernel failed while running (out of memory, ...) */
+} nnf_status;
+
+/* The most dimensions a tensor argument may have. */
+#define NNF_MAX_DIMS 16
+
+/* A static, human-readable name of a status ("NNF_ERR_SHAPE_MISMATCH"). */
+const char *nnf_status_string(nnf_status status);
+
+/* The message of the last failed call on this thread, or "" if none failed yet. The pointer
+ * stays valid until the next nnfuse call on the same thread. */
+const char *nnf_last_error(void);
+
+/* Version of the library (not of the header): NNF_VERSION_MAJOR * 10000 + MINOR * 100 + PATCH. */
+int nnf_version(void);
+const char *nnf_version_string(void);
+
+/* Worker threads of the kernels (process-wide). 0 restores the default: the number of CPUs,
+ * or HL_NUM_THREADS from the environment. */
+nnf_status nnf_set_num_threads(int num_threads);
+int nnf_get_num_threads(void);
+
+/* Instruction-set paths of the CPU kernels. Each kernel is compiled for every path of its
+ * architecture and picks the best one the CPU supports, below an optional cap. */
+typedef enum nnf_isa {
+    NNF_ISA_BASELINE = 0, /* x86-64: SSE2; arm-64: NEON */
+    NNF_ISA_AVX2 = 1,     /* x86-64: AVX2 + FMA + F16C */
+    NNF_ISA_AVX512 = 2,   /* x86-64: AVX-512 F/CD/BW/DQ/VL (Skylake-SP and later) */
+    NNF_ISA_NEON = 3      /* arm-64 */
+} nnf_isa;
+
+/* Caps the instruction set the CPU kernels may use (process-wide), like oneDNN's
+ * dnnl_set_max_cpu_isa. It must be called before the first kernel call: kernels choose their
+ * path once, on first use. The environment variable NNF_MAX_ISA (baseline, avx2, avx512) sets
+ * the same cap. Returns NNF_ERR_INVALID_ARGUMENT after the first kernel call or for a value
+ * that is not an x86 path on x86 (NEON on arm-64). */
+nnf_status nnf_set_max_isa(nnf_isa isa);
+
+/* The path the CPU kernels use: the best one both the CPU and the cap allow. */
+nnf_isa nnf_get_isa(void);
+
+/* "baseline", "avx2", "avx512", "neon". */
+const char *nnf_isa_name(nnf_isa isa);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+/* The per-op declarations, generated from the op registry. */
+#include "nnfuse/nnfuse_ops.h"
+
+#endif /* NNFUSE_NNFUSE_H */
