@@ -49,8 +49,11 @@ setup_venv() {
 configure_and_build() {
     setup_venv
     local started=$SECONDS
+    # The Halide wheel carries Halide's CMake package; point find_package(Halide) at it.
+    local halide_root
+    halide_root=$("$VENV/bin/python" -c 'import halide; print(halide.install_dir())')
     "$VENV/bin/cmake" -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_MAKE_PROGRAM="$PWD/$VENV/bin/ninja" \
-        -DCMAKE_BUILD_TYPE=Release "$@"
+        -DCMAKE_BUILD_TYPE=Release -DHalide_ROOT="$halide_root" "$@"
     "$VENV/bin/cmake" --build "$BUILD_DIR" -j "$JOBS"
     log "build took $((SECONDS - started)) s"
 }
