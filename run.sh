@@ -49,11 +49,13 @@ setup_venv() {
 configure_and_build() {
     setup_venv
     local started=$SECONDS
-    # The Halide wheel carries Halide's CMake package; point find_package(Halide) at it.
-    local halide_root
-    halide_root=$("$VENV/bin/python" -c 'import halide; print(halide.install_dir())')
+    # The Halide wheel carries Halide's CMake package under lib64/, which CMake does not
+    # search on Debian; its shim in .venv/share finds it only with the venv activated.
+    local halide_cmake
+    halide_cmake=$("$VENV/bin/python" -c 'import halide; print(halide.install_dir())')/lib64/cmake
     "$VENV/bin/cmake" -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_MAKE_PROGRAM="$PWD/$VENV/bin/ninja" \
-        -DCMAKE_BUILD_TYPE=Release -DHalide_ROOT="$halide_root" "$@"
+        -DCMAKE_BUILD_TYPE=Release -DHalide_DIR="$halide_cmake/Halide" \
+        -DHalideHelpers_DIR="$halide_cmake/HalideHelpers" "$@"
     "$VENV/bin/cmake" --build "$BUILD_DIR" -j "$JOBS"
     log "build took $((SECONDS - started)) s"
 }
