@@ -3,19 +3,26 @@
 #
 #   ./run.sh example   install what is missing, build libnnfuse.a, install it into out/install
 #                      and build and run the C example against the installed package
-#   ./run.sh test      install what is missing, build everything, run the whole test suite
+#   ./run.sh test      install what is missing, build everything, run the whole test suite:
+#                      the x86-64 build (CPU paths, CUDA PTX checks, GPU tests where a GPU is)
+#                      and the arm-64 cross build under qemu-aarch64
 #   ./run.sh build     install what is missing and build (no tests)
+#   ./run.sh arm64     install what is missing, build for the host and cross-build for arm-64
+#                      (build-arm64/), and run the arm-64 tests under qemu
 #
 # Environment: BUILD_DIR (default build), JOBS (default: all cores).
 set -euo pipefail
 cd "$(dirname "$0")"
 
 BUILD_DIR=${BUILD_DIR:-build}
+ARM64_BUILD_DIR=${ARM64_BUILD_DIR:-build-arm64}
 JOBS=${JOBS:-$(nproc)}
 VENV=.venv
 
 # Debian 12 packages: compilers, GoogleTest, Google Benchmark, DLPack, pkg-config.
 DEBIAN_PACKAGES=(g++ make python3-venv pkg-config libgtest-dev libbenchmark-dev libdlpack-dev)
+# The arm-64 cross build and its tests under emulation.
+ARM64_PACKAGES=(g++-aarch64-linux-gnu qemu-user)
 
 log() { printf '\033[1m[nnfuse]\033[0m %s\n' "$*"; }
 
@@ -46,24 +53,39 @@ setup_venv() {
     fi
 }
 
+# configure_and_build <build dir> [cmake options...]
 configure_and_build() {
+    local dir=$1
+    shift
     setup_venv
     local started=$SECONDS
     # The Halide wheel carries Halide's CMake package under lib64/, which CMake does not
     # search on Debian; its shim in .venv/share finds it only with the venv activated.
     local halide_cmake
     halide_cmake=$("$VENV/bin/python" -c 'import halide; print(halide.install_dir())')/lib64/cmake
-    "$VENV/bin/cmake" -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_MAKE_PROGRAM="$PWD/$VENV/bin/ninja" \
+    "$VENV/bin/cmake" -S . -B "$dir" -G Ninja -DCMAKE_MAKE_PROGRAM="$PWD/$VENV/bin/ninja" \
         -DCMAKE_BUILD_TYPE=Release -DHalide_DIR="$halide_cmake/Halide" \
         -DHalideHelpers_DIR="$halide_cmake/HalideHelpers" "$@"
-    "$VENV/bin/cmake" --build "$BUILD_DIR" -j "$JOBS"
-    log "build took $((SECONDS - started)) s"
+    "$VENV/bin/cmake" --build "$dir" -j "$JOBS"
+    log "build of $dir took $((SECONDS - started)) s"
+}
+
+run_tests() {
+    local ctest="$PWD/$VENV/bin/ctest"
+    (cd "$1" && "$ctest" -j "$JOBS" --output-on-failure --timeout 900)
+}
+
+# The arm-64 cross build runs the host build's generators and nnfc (Halide's cross-compiling
+# workflow), so the host build comes first.
+build_arm64() {
+    configure_and_build "$ARM64_BUILD_DIR" --toolchain cmake/toolchains/aarch64-linux-gnu.cmake \
+        -Dnnfuse-halide_generators_ROOT="$PWD/$BUILD_DIR" -DNNFUSE_BUILD_TESTS=ON
 }
 
 case "${1:-}" in
 example)
     install_debian_packages
-    configure_and_build -DNNFUSE_BUILD_TESTS=OFF
+    configure_and_build "$BUILD_DIR" -DNNFUSE_BUILD_TESTS=OFF
     "$VENV/bin/cmake" --install "$BUILD_DIR" --prefix out/install
     "$VENV/bin/cmake" -S examples/c_api -B out/example-build -G Ninja \
         -DCMAKE_MAKE_PROGRAM="$PWD/$VENV/bin/ninja" -DCMAKE_PREFIX_PATH="$PWD/out/install"
@@ -71,16 +93,24 @@ example)
     ./out/example-build/nnfuse_example
     ;;
 test)
-    install_debian_packages
-    configure_and_build -DNNFUSE_BUILD_TESTS=ON
-    (cd "$BUILD_DIR" && ../"$VENV"/bin/ctest -j "$JOBS" --output-on-failure --timeout 900)
+    install_debian_packages "${ARM64_PACKAGES[@]}"
+    configure_and_build "$BUILD_DIR" -DNNFUSE_BUILD_TESTS=ON
+    run_tests "$BUILD_DIR"
+    build_arm64
+    run_tests "$ARM64_BUILD_DIR"
+    ;;
+arm64)
+    install_debian_packages "${ARM64_PACKAGES[@]}"
+    configure_and_build "$BUILD_DIR" -DNNFUSE_BUILD_TESTS=ON
+    build_arm64
+    run_tests "$ARM64_BUILD_DIR"
     ;;
 build)
     install_debian_packages
-    configure_and_build
+    configure_and_build "$BUILD_DIR"
     ;;
 *)
-    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

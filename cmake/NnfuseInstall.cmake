@@ -2,7 +2,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS nnfuse ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}")
+install(FILES "${NNFUSE_ARCHIVE}" DESTINATION "${CMAKE_INSTALL_LIBDIR}")
 install(FILES "${PROJECT_SOURCE_DIR}/include/nnfuse/nnfuse.h"
               "${PROJECT_BINARY_DIR}/include/nnfuse/nnfuse_ops.h"
               "${PROJECT_BINARY_DIR}/include/nnfuse/version.h"

@@ -5,25 +5,31 @@
 namespace nnf::rt {
 
 nnf_status prepare_pointwise(const char *function, const TensorArg *inputs, int num_inputs, const TensorArg &output,
-                             Layout *layout, bool *empty) {
+                             bool cuda_kernels, PointwisePlan *plan) {
     for (int i = 0; i < num_inputs; ++i) {
         if (nnf_status s = check_tensor(function, inputs[i])) return s;
     }
     if (nnf_status s = check_tensor(function, output)) return s;
+    TensorArg all[Layout::kMaxTensors];
+    for (int i = 0; i < num_inputs; ++i) all[i] = inputs[i];
+    all[num_inputs] = output;
+    if (nnf_status s = check_devices(function, all, num_inputs + 1, cuda_kernels, &plan->backend, &plan->device_id)) {
+        return s;
+    }
     for (int i = 1; i < num_inputs; ++i) {
         if (nnf_status s = check_same_shape(function, inputs[0], inputs[i])) return s;
     }
     if (nnf_status s = check_same_shape(function, inputs[0], output)) return s;
-    *empty = element_count(*output.tensor) == 0;
-    if (*empty) return NNF_OK;
+    plan->empty = element_count(*output.tensor) == 0;
+    if (plan->empty) return NNF_OK;
     if (nnf_status s = check_no_self_overlap(function, output)) return s;
     for (int i = 0; i < num_inputs; ++i) {
         if (nnf_status s = check_output_aliasing(function, output, inputs[i])) return s;
     }
     const DLTensor *tensors[Layout::kMaxTensors] = {output.tensor};
     for (int i = 0; i < num_inputs; ++i) tensors[i + 1] = inputs[i].tensor;
-    *layout = plan_layout(tensors, num_inputs + 1);
-    mark_kernels_started();
+    plan->layout = plan_layout(tensors, num_inputs + 1);
+    if (plan->backend == Backend::cpu) mark_kernels_started();
     return NNF_OK;
 }
 

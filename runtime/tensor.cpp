@@ -48,10 +48,6 @@ int64_t element_count(const DLTensor &t) {
 nnf_status check_tensor(const char *function, const TensorArg &arg) {
     const DLTensor *t = arg.tensor;
     if (!t) return fail(function, NNF_ERR_INVALID_ARGUMENT, "%s is NULL", arg.name);
-    if (t->device.device_type != kDLCPU) {
-        return fail(function, NNF_ERR_UNSUPPORTED_DEVICE, "%s is on device type %d; this build runs on the CPU (kDLCPU)",
-                    arg.name, static_cast<int>(t->device.device_type));
-    }
     if (t->dtype.code != kDLFloat || t->dtype.bits != 32 || t->dtype.lanes != 1) {
         return fail(function, NNF_ERR_UNSUPPORTED_DTYPE, "%s has dtype (code %d, bits %d, lanes %d); expected float32",
                     arg.name, t->dtype.code, t->dtype.bits, t->dtype.lanes);
@@ -71,6 +67,62 @@ nnf_status check_tensor(const char *function, const TensorArg &arg) {
     if (!t->data) return fail(function, NNF_ERR_INVALID_ARGUMENT, "%s has NULL data", arg.name);
     if (reinterpret_cast<uintptr_t>(element0(*t)) % 4 != 0) {
         return fail(function, NNF_ERR_INVALID_ARGUMENT, "%s data + byte_offset is not 4-byte aligned", arg.name);
+    }
+    return NNF_OK;
+}
+
+namespace {
+
+// -1 for devices nnfuse cannot run on.
+int backend_of(const DLDevice &device) {
+    switch (device.device_type) {
+    case kDLCPU:
+    case kDLCUDAHost: return static_cast<int>(Backend::cpu);
+    case kDLCUDA:
+    case kDLCUDAManaged: return static_cast<int>(Backend::cuda);
+    default: return -1;
+    }
+}
+
+const char *describe_device(const DLDevice &device, char *text, size_t size) {
+    if (backend_of(device) == static_cast<int>(Backend::cpu)) {
+        std::snprintf(text, size, "the CPU");
+    } else if (backend_of(device) == static_cast<int>(Backend::cuda)) {
+        std::snprintf(text, size, "CUDA device %d", device.device_id);
+    } else {
+        std::snprintf(text, size, "device type %d", static_cast<int>(device.device_type));
+    }
+    return text;
+}
+
+}  // namespace
+
+nnf_status check_devices(const char *function, const TensorArg *args, int count, bool cuda_kernels, Backend *backend,
+                         int *device_id) {
+    const DLDevice &first = args[0].tensor->device;
+    char a[48], b[48];
+    for (int i = 0; i < count; ++i) {
+        const DLDevice &device = args[i].tensor->device;
+        if (backend_of(device) < 0) {
+            return fail(function, NNF_ERR_UNSUPPORTED_DEVICE,
+                        "%s is on %s; nnfuse runs on the CPU (kDLCPU) and CUDA (kDLCUDA)", args[i].name,
+                        describe_device(device, a, sizeof a));
+        }
+        const bool same = backend_of(device) == backend_of(first) &&
+                          (backend_of(device) == static_cast<int>(Backend::cpu) || device.device_id == first.device_id);
+        if (!same) {
+            return fail(function, NNF_ERR_UNSUPPORTED_DEVICE, "%s is on %s but %s is on %s; all tensors must share a device",
+                        args[i].name, describe_device(device, a, sizeof a), args[0].name,
+                        describe_device(first, b, sizeof b));
+        }
+    }
+    *backend = static_cast<Backend>(backend_of(first));
+    *device_id = first.device_id;
+    if (*backend == Backend::cuda && !cuda_kernels) {
+        return fail(function, NNF_ERR_NOT_BUILT_FOR_TARGET,
+                    "%s is on CUDA device %d, but this build of nnfuse has no CUDA kernels (configure with "
+                    "-DNNFUSE_CUDA=ON)",
+                    args[0].name, first.device_id);
     }
     return NNF_OK;
 }

@@ -59,6 +59,7 @@ public:
     // Element i of the view in row-major order.
     float &at(int64_t i) { return storage_[static_cast<size_t>(offset_ + storage_index(i))]; }
     const std::vector<float> &storage() const { return storage_; }
+    std::vector<float> &storage() { return storage_; }
 
     // Storage index of the i-th element in row-major order.
     int64_t storage_index(int64_t i) const {

@@ -45,9 +45,18 @@ TEST_F(ValidationTest, UnsupportedDtype) {
     expect_error(nnf_relu_forward(x.dl(), y.dl()), NNF_ERR_UNSUPPORTED_DTYPE, "expected float32", y);
 }
 
-TEST_F(ValidationTest, UnsupportedDevice) {
+TEST_F(ValidationTest, UnsupportedAndMixedDevices) {
+    x.dl()->device = {kDLVulkan, 0};
+    expect_error(nnf_relu_forward(x.dl(), y.dl()), NNF_ERR_UNSUPPORTED_DEVICE, "x is on device type 7", y);
     x.dl()->device = {kDLCUDA, 0};
-    expect_error(nnf_relu_forward(x.dl(), y.dl()), NNF_ERR_UNSUPPORTED_DEVICE, "x is on device type 2", y);
+    expect_error(nnf_relu_forward(x.dl(), y.dl()), NNF_ERR_UNSUPPORTED_DEVICE,
+                 "y is on the CPU but x is on CUDA device 0", y);
+    if (!nnf_has_cuda()) {
+        // (With CUDA kernels this call would run on the GPU; tests/cuda covers that.)
+        DLTensor y_on_gpu = *y.dl();
+        y_on_gpu.device = {kDLCUDA, 0};
+        expect_error(nnf_relu_forward(x.dl(), &y_on_gpu), NNF_ERR_NOT_BUILT_FOR_TARGET, "has no CUDA kernels", y);
+    }
 }
 
 TEST_F(ValidationTest, ShapeMismatch) {

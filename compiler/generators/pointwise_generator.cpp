@@ -9,6 +9,7 @@
 
 #include "Halide.h"
 #include "cpu/pointwise_schedule.h"
+#include "gpu/pointwise_schedule.h"
 #include "ops/pointwise_ops.h"
 #include "registry/registry.h"
 
@@ -62,12 +63,25 @@ public:
             (*output_)(i, j) = algorithm.backward((*tensors_[0])(i, j), (*tensors_[1])(i, j), params);
         }
 
+        // The runtime passes slices of any stride (views, transposes, broadcasts), so Halide's
+        // default "innermost stride is 1" constraint is lifted; schedules specialize on it.
         std::vector<OutputImageParam> buffers;
         for (auto *t : tensors_) buffers.push_back(ImageParam(*t));
         buffers.push_back(OutputImageParam(*output_));
+        Expr dense = Internal::const_true();
+        for (OutputImageParam &b : buffers) {
+            b.dim(0).set_stride(Expr());
+            dense = dense && b.dim(0).stride() == 1;
+        }
+        const Expr elements = cast<int64_t>(output_->dim(0).extent()) * output_->dim(1).extent();
+
         for (auto *t : tensors_) t->set_estimates({{0, 1 << 16}, {0, 1}});
         output_->set_estimates({{0, 1 << 16}, {0, 1}});
-        schedules::schedule_pointwise_cpu(output_->operator Func(), buffers, get_target());
+        if (get_target().has_gpu_feature()) {
+            schedules::schedule_pointwise_gpu(*output_);
+        } else {
+            schedules::schedule_pointwise_cpu(*output_, dense, elements, get_target());
+        }
     }
 
 private:

@@ -12,7 +12,9 @@
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <initializer_list>
+#include <string>
 
 namespace nnf::math {
 
@@ -76,6 +78,16 @@ Expr horner(const Expr &x, std::initializer_list<T> c) {
     return r;
 }
 
+// Halide's simplifier treats float + and * as real arithmetic, so every step
+// whose rounding matters is inside strict_float. strict_float also forbids FMA
+// contraction, so polynomials are evaluated outside it and handed in through a
+// Let: strict_float does not reach into the values of lets bound outside it.
+Expr bind(const Expr &value, const std::function<Expr(const Expr &)> &body) {
+    std::string name = Halide::Internal::unique_name('m');
+    Expr var = Halide::Internal::Variable::make(value.type(), name);
+    return Halide::Internal::Let::make(name, value, body(var));
+}
+
 constexpr float kInf = __builtin_huge_valf();
 constexpr float kNaN = __builtin_nanf("");
 
@@ -100,30 +112,34 @@ Expr scale_by_pow2(const Expr &p, const Expr &k) {
     return (p * s1) * s2;
 }
 
-// exp(x) for finite x in [-104, 89] (no special-value handling). Callers wrap
-// the final expression in strict_float: the error-free steps below must not be
-// reassociated by Halide's simplifier (which treats float + and * as exact).
-Expr exp_f32_core(const Expr &x) {
-    Expr k = Halide::cast<int32_t>(x * F(kLog2e) + select(x < F(0.0f), F(-0.5f), F(0.5f)));
-    Expr kf = Halide::cast<float>(k);
-    // r = r_hi + r_lo: r_hi exact (k * kLn2Hi exact, then Sterbenz).
-    Expr r_hi = x - kf * F(kLn2Hi);
-    Expr r_lo = -(kf * F(kLn2Lo));
-    Expr r = r_hi + r_lo;
-    // p = 1 + r + r^2 P(r) with one rounding: 1 + r_hi as an exact sum s + c.
-    Expr s = F(1.0f) + r_hi;
-    Expr c = (F(1.0f) - s) + r_hi;
-    Expr p = s + (c + (r_lo + (r * r) * horner(r, kExpP)));
-    return scale_by_pow2(p, k);
-}
-
-// Largest float with exp(x) finite: 0x42b17217 = 88.7228317; smallest with
-// exp(x) >= 2^-150 (rounds to the least denormal): 0xc2cff1b4 = -103.972076.
-Expr kExpOverflow() {
-    return F_bits(0x42b17217u);
-}
-Expr kExpUnderflow() {
-    return F_bits(0xc2cff1b4u);
+// Returns strict_float(finish(exp(x))) for x in [-104, 89] (no special values;
+// x may be any float expression). The reduction and reconstruction are strict
+// (error-free steps); the polynomial is not, so it may use FMA. Its result must
+// not be wrapped in strict_float again (that would make the polynomial strict).
+// With `normal_result`, the caller promises x in [-87, 88] (a normal result):
+// the scaling is then a single integer add to the exponent field.
+Expr exp_f32(const Expr &x, const std::function<Expr(const Expr &)> &finish, bool normal_result = false) {
+    return bind(Halide::strict_float(x), [&](const Expr &xv) {
+        // k = round(x / ln2) by the 1.5 * 2^23 trick (no select, one conversion).
+        Expr t = Halide::strict_float(xv * F(kLog2e) + F(12582912.0f));
+        return bind(t, [&](const Expr &tv) {
+            Expr kf = Halide::strict_float(tv - F(12582912.0f));  // exact
+            Expr kv = Halide::cast<int32_t>(kf);
+            // r = r_hi + r_lo: r_hi exact (k * kLn2Hi exact, then Sterbenz).
+            Expr r_hi = xv - kf * F(kLn2Hi);
+            Expr r_lo = -(kf * F(kLn2Lo));
+            return bind(Halide::strict_float(r_hi + r_lo), [&](const Expr &r) {
+                return bind((r * r) * horner(r, kExpP), [&](const Expr &q) {
+                    // p = 1 + r + q with one rounding: 1 + r_hi as an exact sum s + c.
+                    Expr s = F(1.0f) + r_hi;
+                    Expr c = (F(1.0f) - s) + r_hi;
+                    Expr p = s + (c + (r_lo + q));
+                    Expr e = normal_result ? from_bits(bits(p) + (kv << 23)) : scale_by_pow2(p, kv);
+                    return Halide::strict_float(finish(e));
+                });
+            });
+        });
+    });
 }
 
 // ---------------------------------------------------------------------------
@@ -219,11 +235,15 @@ ErfParts erf_parts(const Expr &x) {
 // ---------------------------------------------------------------------------
 
 Expr exp(const Expr &x) {
-    Expr xc = Halide::clamp(x, F(-104.0f), F(89.0f));
-    Expr y = exp_f32_core(xc);
-    y = select(x > kExpOverflow(), F(kInf), y);
-    y = select(x < kExpUnderflow(), F(0.0f), y);
-    return Halide::strict_float(select(Halide::is_nan(x), x, y));
+    return bind(x, [](const Expr &xv) {
+        // Clamping is enough for overflow and underflow: exp(89) rounds to inf and
+        // exp(-104) to 0, and the result is accurate enough that the boundaries
+        // (0x42b17217 finite / 0x42b17218 inf, 0xc2cff1b4 least denormal) come out
+        // where the correctly rounded ones are (checked exhaustively).
+        return exp_f32(Halide::clamp(xv, F(-104.0f), F(89.0f)), [&](const Expr &e) {
+            return select(Halide::is_nan(xv), xv, e);
+        });
+    });
 }
 
 Expr expm1(const Expr &x) {
@@ -239,26 +259,32 @@ Expr expm1(const Expr &x) {
 }
 
 Expr log(const Expr &x) {
-    // Denormals: scale by 2^23 first.
-    Expr denormal = bits(x) < I32(0x00800000);
-    Expr xs = select(denormal, x * F(8388608.0f), x);
-    Expr ix = bits(xs);
-    Expr e = (ix - I32(0x3f3504f3)) >> 23;  // m = xs / 2^e in [sqrt(1/2), sqrt(2))
-    Expr m = from_bits(ix - (e << 23));
-    Expr f = m - F(1.0f);  // exact
-    Expr ef = Halide::cast<float>(e - select(denormal, I32(23), I32(0)));
-    Expr hf2 = F(0.5f) * f * f;
-    Expr tail = ef * F(kLn2Lo) + (f * (f * f) * horner(f, kLogR) - hf2);
-    // hi = e ln2_hi + f as an exact sum s + err (|e ln2_hi| >= |f| or e = 0).
-    Expr a = ef * F(kLn2Hi);
-    Expr s = a + f;
-    Expr err = f - (s - a);
-    Expr y = s + (err + tail);
-
-    y = select(x == F(kInf), F(kInf), y);
-    y = select(abs_bits(x) == I32(0), F(-kInf), y);
-    y = select(is_negative(x) && abs_bits(x) != I32(0), F(kNaN), y);
-    return Halide::strict_float(select(Halide::is_nan(x), x, y));
+    return bind(x, [](const Expr &xv) {
+        // Denormals: scale by 2^23 first.
+        Expr denormal = bits(xv) < I32(0x00800000);
+        Expr xs = Halide::strict_float(select(denormal, xv * F(8388608.0f), xv));
+        Expr ix = bits(xs);
+        Expr e = (ix - I32(0x3f3504f3)) >> 23;  // m = xs / 2^e in [sqrt(1/2), sqrt(2))
+        Expr m = from_bits(ix - (e << 23));
+        Expr ef = Halide::cast<float>(e - select(denormal, I32(23), I32(0)));
+        return bind(ef, [&](const Expr &efv) {
+            return bind(Halide::strict_float(m - F(1.0f)), [&](const Expr &f) {  // exact
+                return bind(f * (f * f) * horner(f, kLogR), [&](const Expr &f3r) {
+                    Expr hf2 = F(0.5f) * f * f;
+                    Expr tail = efv * F(kLn2Lo) + (f3r - hf2);
+                    // e ln2_hi + f as an exact sum s + err (|e ln2_hi| >= |f| or e = 0).
+                    Expr a = efv * F(kLn2Hi);
+                    Expr s = a + f;
+                    Expr err = f - (s - a);
+                    Expr y = s + (err + tail);
+                    y = select(xv == F(kInf), F(kInf), y);
+                    y = select(abs_bits(xv) == I32(0), F(-kInf), y);
+                    y = select(is_negative(xv) && abs_bits(xv) != I32(0), F(kNaN), y);
+                    return Halide::strict_float(select(Halide::is_nan(xv), xv, y));
+                });
+            });
+        });
+    });
 }
 
 Expr log1p(const Expr &x) {
@@ -274,20 +300,26 @@ Expr log1p(const Expr &x) {
 }
 
 Expr tanh(const Expr &x) {
-    Expr a = from_bits(abs_bits(x));
-    // |x| < 0.5625: tanh(a) = a + a^3 P(a^2), rel. err 2^-28.
-    Expr z = a * a;
-    Expr small = a + (a * z) * horner(z, {-0.3333333134651184f, 0.13333073258399963f,
-                                          -0.053901754319667816f, 0.021263353526592255f,
-                                          -0.0065255723893642426f});
-    // Otherwise tanh(a) = 1 - 2 / (exp(2a) + 1), with tanh >= 0.51 here.
-    Expr e2a = exp_f32_core(F(2.0f) * Halide::min(a, F(9.5f)));
-    Expr big = F(1.0f) - F(2.0f) / (e2a + F(1.0f));
-    Expr y = select(a < F(0.5625f), small, big);
-    // tanh rounds to exactly 1 above 0x41102cb3 = 9.0109129.
-    y = select(a > F_bits(0x41102cb3u), F(1.0f), y);
-    y = with_sign_of(y, x);
-    return Halide::strict_float(select(Halide::is_nan(x), x, y));
+    return bind(x, [](const Expr &xv) {
+        return bind(from_bits(abs_bits(xv)), [&](const Expr &a) {
+            // |x| < 0.5625: tanh(a) = a + a^3 P(a^2), rel. err 2^-28.
+            Expr z = a * a;
+            Expr small_tail = (a * z) * horner(z, {-0.3333333134651184f, 0.13333073258399963f,
+                                                  -0.053901754319667816f, 0.021263353526592255f,
+                                                  -0.0065255723893642426f});
+            return bind(small_tail, [&](const Expr &t) {
+                // Otherwise tanh(a) = 1 - 2 / (exp(2a) + 1) >= 0.51.
+                return exp_f32(F(2.0f) * Halide::min(a, F(9.5f)), [&](const Expr &e2a) {
+                    Expr big = F(1.0f) - F(2.0f) / (e2a + F(1.0f));
+                    Expr y = select(a < F(0.5625f), a + t, big);
+                    // tanh rounds to exactly 1 above 0x41102cb3 = 9.0109129.
+                    y = select(a > F_bits(0x41102cb3u), F(1.0f), y);
+                    y = with_sign_of(y, xv);
+                    return select(Halide::is_nan(xv), xv, y);
+                }, /*normal_result=*/true);
+            });
+        });
+    });
 }
 
 Expr erf(const Expr &x) {
@@ -306,19 +338,22 @@ Expr erfc(const Expr &x) {
 }
 
 Expr sigmoid(const Expr &x) {
-    // E = exp(-|x|) in [0, 1]; sigmoid = 1 / (1 + E) for x >= 0, E / (1 + E) below.
-    Expr na = from_bits(abs_bits(x) | I32(INT32_MIN));
-    Expr e = exp_f32_core(Halide::max(na, F(-104.0f)));
-    e = select(na < kExpUnderflow(), F(0.0f), e);
-    // 1 + E = s + c exactly; rounding it would cost up to 1 ULP of the quotient.
-    Expr s = F(1.0f) + e;
-    Expr c = (F(1.0f) - s) + e;
-    Expr neg = is_negative(x);
-    Expr q = select(neg, e, F(1.0f)) / s;
-    // num / (s + c) = q (1 - c / s), and 1 / s is q (x >= 0) or 1 - q (x < 0).
-    Expr inv_s = select(neg, F(1.0f) - q, q);
-    Expr y = q - q * (c * inv_s);
-    return Halide::strict_float(select(Halide::is_nan(x), x, y));
+    return bind(x, [](const Expr &xv) {
+        // E = exp(-|x|) in [0, 1]; sigmoid = 1 / (1 + E) for x >= 0, E / (1 + E) below.
+        Expr na = from_bits(abs_bits(xv) | I32(INT32_MIN));
+        return exp_f32(Halide::max(na, F(-104.0f)), [&](const Expr &e_core) {
+            const Expr &e = e_core;  // exp(-104) already rounds to 0
+            // 1 + E = s + c exactly; rounding it would cost up to 1 ULP of the quotient.
+            Expr s = F(1.0f) + e;
+            Expr c = (F(1.0f) - s) + e;
+            Expr neg = is_negative(xv);
+            Expr q = select(neg, e, F(1.0f)) / s;
+            // num / (s + c) = q (1 - c / s), and 1 / s is q (x >= 0) or 1 - q (x < 0).
+            Expr inv_s = select(neg, F(1.0f) - q, q);
+            Expr y = q - q * (c * inv_s);
+            return select(Halide::is_nan(xv), xv, y);
+        });
+    });
 }
 
 Expr softplus(const Expr &x) {

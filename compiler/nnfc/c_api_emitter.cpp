@@ -1,6 +1,8 @@
 #include "nnfc/c_api_emitter.h"
 
+#include <iterator>
 #include <sstream>
+#include <vector>
 
 namespace nnf::emit {
 namespace {
@@ -15,18 +17,46 @@ std::string saved_name(const Op &op) {
     return op.saved == registry::Saved::input ? "x" : "y";
 }
 
+bool is_prelu_family(const Op &op) {
+    return op.family == registry::Family::prelu;
+}
+
+bool is_rrelu_family(const Op &op) {
+    return op.family == registry::Family::rrelu;
+}
+
+bool is_softmax_family(const Op &op) {
+    return op.family == registry::Family::softmax;
+}
+
+// The kernels of the softmax family, one per layout of the reduced dim (runtime/softmax_driver.h).
+const char *const kSoftmaxLayouts[] = {"rows", "columns"};
+
 // The C parameter list of a public function, e.g. "const DLTensor *x, DLTensor *y, const
 // nnf_gelu_params *params".
 std::string signature(const Op &op, const std::string &pass) {
-    std::string s = pass == "forward" ? "const DLTensor *x, DLTensor *y"
-                                      : "const DLTensor *grad_output, const DLTensor *" + saved_name(op) +
-                                            ", DLTensor *grad_input";
+    std::string s;
+    if (is_rrelu_family(op)) {
+        s = pass == "forward" ? "const DLTensor *x, DLTensor *y, DLTensor *noise"
+                              : "const DLTensor *grad_output, const DLTensor *x, const DLTensor *noise, "
+                                "DLTensor *grad_input";
+    } else if (is_prelu_family(op)) {
+        s = pass == "forward" ? "const DLTensor *x, const DLTensor *weight, DLTensor *y"
+                              : "const DLTensor *grad_output, const DLTensor *x, const DLTensor *weight, "
+                                "DLTensor *grad_input, DLTensor *grad_weight";
+    } else {
+        s = pass == "forward" ? "const DLTensor *x, DLTensor *y"
+                              : "const DLTensor *grad_output, const DLTensor *" + saved_name(op) +
+                                    ", DLTensor *grad_input";
+    }
     if (!op.params.empty()) s += ", const nnf_" + op.name + "_params *params";
     return s;
 }
 
 std::string call_args(const Op &op, const std::string &pass) {
     std::string s = pass == "forward" ? "in[0], out[0]" : "in[0], in[1], out[0]";
+    if (is_prelu_family(op)) s = pass == "forward" ? "in[0], in[1], out[0]" : "in[0], in[1], in[2], out[0], out[1]";
+    if (is_rrelu_family(op)) s = pass == "forward" ? "in[0], out[0], out[1]" : "in[0], in[1], in[2], out[0]";
     if (!op.params.empty()) s += ", &p";
     return s;
 }
@@ -56,7 +86,63 @@ std::string default_value_expr(const Op &op, const Param &p) {
     return p.default_value;
 }
 
-void write_wrapper(std::ostream &out, const Op &op, const std::string &pass) {
+// The prelu family has its own driver (runtime/prelu_driver.h): a weight per channel, and a
+// backward with two outputs. CPU kernels only.
+void write_prelu_wrapper(std::ostream &out, const Op &op, const std::string &pass) {
+    const std::string fn = "nnf_" + op.name + "_" + pass;
+    out << "extern \"C\" nnf_status " << fn << "(" << signature(op, pass) << ") {\n";
+    out << "    static const char kFunction[] = \"" << fn << "\";\n";
+    if (pass == "forward") {
+        out << "    return nnf::rt::run_prelu_forward(kFunction, x, weight, y, " << kernel_name(op, pass, "")
+            << ");\n}\n\n";
+    } else {
+        out << "    return nnf::rt::run_prelu_backward(kFunction, grad_output, x, weight, grad_input, grad_weight, "
+            << kernel_name(op, pass, "") << ");\n}\n\n";
+    }
+}
+
+void write_checks(std::ostream &out, const Op &op) {
+    for (const registry::Check &c : op.checks) {
+        out << "    if (!(" << c.condition << ")) {\n";
+        out << "        return nnf::rt::fail(kFunction, NNF_ERR_INVALID_ARGUMENT, \"%s\", \"" << c.message << "\");\n";
+        out << "    }\n";
+    }
+}
+
+// The rrelu family has its own driver (runtime/rrelu_driver.h). Evaluation (and a slope range
+// under ATen's 1e-6) runs leaky_relu's kernels with slope (lower + upper) / 2, as ATen does.
+void write_rrelu_wrapper(std::ostream &out, const Op &op, const std::string &pass) {
+    const std::string fn = "nnf_" + op.name + "_" + pass;
+    const registry::Op &leaky = registry::find_op("leaky_relu");
+    out << "extern \"C\" nnf_status " << fn << "(" << signature(op, pass) << ") {\n";
+    out << "    static const char kFunction[] = \"" << fn << "\";\n";
+    out << "    const nnf_" << op.name << "_params p = params ? *params : nnf_" << op.name << "_default_params();\n";
+    write_checks(out, op);
+    if (pass == "forward") {
+        out << "    return nnf::rt::run_rrelu_forward(kFunction, x, y, noise, p.lower, p.upper, p.training, p.seed, "
+            << kernel_name(op, pass, "") << ", " << kernel_name(leaky, pass, "") << ");\n}\n\n";
+    } else {
+        out << "    return nnf::rt::run_rrelu_backward(kFunction, grad_output, x, noise, grad_input, p.lower, p.upper, "
+               "p.training, "
+            << kernel_name(op, pass, "") << ", " << kernel_name(leaky, pass, "") << ");\n}\n\n";
+    }
+}
+
+void write_softmax_wrapper(std::ostream &out, const Op &op, const std::string &pass) {
+    const std::string fn = "nnf_" + op.name + "_" + pass;
+    out << "extern \"C\" nnf_status " << fn << "(" << signature(op, pass) << ") {\n";
+    out << "    static const char kFunction[] = \"" << fn << "\";\n";
+    out << "    const nnf_" << op.name << "_params p = params ? *params : nnf_" << op.name << "_default_params();\n";
+    write_checks(out, op);
+    out << "    return nnf::rt::run_softmax_" << pass << "(kFunction, "
+        << (pass == "forward" ? "x, y" : "grad_output, y, grad_input") << ", p.dim, p.beta, "
+        << kernel_name(op, pass, "rows") << ", " << kernel_name(op, pass, "columns") << ");\n}\n\n";
+}
+
+void write_wrapper(std::ostream &out, const Op &op, const std::string &pass, const EmitOptions &options) {
+    if (is_prelu_family(op)) return write_prelu_wrapper(out, op, pass);
+    if (is_softmax_family(op)) return write_softmax_wrapper(out, op, pass);
+    if (is_rrelu_family(op)) return write_rrelu_wrapper(out, op, pass);
     const std::string fn = "nnf_" + op.name + "_" + pass;
     const std::string output = pass == "forward" ? "y" : "grad_input";
     std::string inputs = pass == "forward" ? "{\"x\", x}" : "{\"grad_output\", grad_output}, {\"" + saved_name(op) +
@@ -74,23 +160,29 @@ void write_wrapper(std::ostream &out, const Op &op, const std::string &pass) {
         out << "        return nnf::rt::fail(kFunction, NNF_ERR_INVALID_ARGUMENT, \"%s\", \"" << c.message << "\");\n";
         out << "    }\n";
     }
-    auto run = [&](const std::string &indent, const std::string &kernel) {
+    auto run = [&](const std::string &indent, const std::string &variant) {
         out << indent << "return nnf::rt::run_pointwise(kFunction, {" << inputs << "}, {\"" << output << "\", "
             << output << "},\n";
-        out << indent << "    [&](halide_buffer_t *in, halide_buffer_t *out) { return " << kernel << "("
-            << kernel_inputs << ", out); });\n";
+        out << indent << "    [&](halide_buffer_t *in, halide_buffer_t *out) { return "
+            << kernel_name(op, pass, variant) << "(" << kernel_inputs << ", out); },\n";
+        if (options.cuda) {
+            out << indent << "    [&](halide_buffer_t *in, halide_buffer_t *out) { return "
+                << kernel_name(op, pass, variant, "cuda") << "(" << kernel_inputs << ", out); });\n";
+        } else {
+            out << indent << "    nullptr);\n";
+        }
     };
     if (const Param *v = op.variant_param()) {
         out << "    switch (p." << v->name << ") {\n";
         for (const std::string &value : v->enum_values) {
             out << "    case " << registry::enumerator(op, *v, value) << ":\n";
-            run("        ", kernel_name(op, pass, value));
+            run("        ", value);
         }
         out << "    }\n";
         out << "    return nnf::rt::fail(kFunction, NNF_ERR_INVALID_ARGUMENT, \"params->" << v->name
             << " = %d is not a " << registry::c_type(op, *v) << " value\", static_cast<int>(p." << v->name << "));\n";
     } else {
-        run("    ", kernel_name(op, pass, ""));
+        run("    ", "");
     }
     out << "}\n\n";
 }
@@ -121,8 +213,9 @@ void write_table_entry_functions(std::ostream &out, const Op &op) {
 
 }  // namespace
 
-std::string kernel_name(const Op &op, const std::string &pass, const std::string &variant) {
-    return "nnf_impl_" + op.name + "_" + pass + (variant.empty() ? "" : "_" + variant) + "_f32";
+std::string kernel_name(const Op &op, const std::string &pass, const std::string &variant, const std::string &target) {
+    return "nnf_impl_" + op.name + "_" + pass + (variant.empty() ? "" : "_" + variant) + "_f32" +
+           (target.empty() ? "" : "_" + target);
 }
 
 void write_public_header(std::ostream &out) {
@@ -133,24 +226,36 @@ void write_public_header(std::ostream &out) {
         out << "/* ---- " << op.name << ": " << op.summary << " */\n\n";
         if (!op.params.empty()) write_params_decls(out, op);
         out << "nnf_status nnf_" << op.name << "_forward(" << signature(op, "forward") << ");\n";
-        out << "/* grad_input = grad_output * d" << op.name << "/dx, from the saved " << op.name << " "
-            << (op.saved == registry::Saved::input ? "input x" : "output y") << ". */\n";
+        if (is_rrelu_family(op)) {
+            out << "/* Training: y = x * noise with noise (1 where x > 0) drawn and written; noise may be NULL in "
+                   "evaluation. Backward: grad_input = grad_output * noise in training (x is not read), else "
+                   "leaky_relu's gradient at slope (lower + upper) / 2 (noise may be NULL). */\n";
+        } else if (is_prelu_family(op)) {
+            out << "/* grad_input = grad_output * d" << op.name << "/dx and grad_weight = the sum of grad_output * d"
+                << op.name << "/dweight over every dim but the channel dim, from the saved input x. */\n";
+        } else {
+            out << "/* grad_input = grad_output * d" << op.name << "/dx, from the saved " << op.name << " "
+                << (op.saved == registry::Saved::input ? "input x" : "output y") << ". */\n";
+        }
         out << "nnf_status nnf_" << op.name << "_backward(" << signature(op, "backward") << ");\n\n";
     }
     out << "#ifdef __cplusplus\n} /* extern \"C\" */\n#endif\n\n#endif /* NNFUSE_NNFUSE_OPS_H */\n";
 }
 
-void write_wrappers(std::ostream &out) {
+void write_wrappers(std::ostream &out, const EmitOptions &options) {
     out << "// Generated by nnfc from compiler/registry/ops.def. Do not edit.\n"
-           "#include \"nnfuse/nnfuse.h\"\n#include \"op_table.h\"\n#include \"pointwise_driver.h\"\n\n";
+           "#include \"nnfuse/nnfuse.h\"\n#include \"op_table.h\"\n#include \"pointwise_driver.h\"\n"
+           "#include \"prelu_driver.h\"\n#include \"rrelu_driver.h\"\n#include \"softmax_driver.h\"\n\n";
     for (const Op &op : registry::ops()) {
         for (const char *pass : kPasses) {
-            if (const Param *v = op.variant_param()) {
-                for (const std::string &value : v->enum_values) {
-                    out << "#include \"" << kernel_name(op, pass, value) << ".h\"\n";
+            std::vector<std::string> variants = {""};
+            if (const Param *v = op.variant_param()) variants = v->enum_values;
+            if (is_softmax_family(op)) variants.assign(std::begin(kSoftmaxLayouts), std::end(kSoftmaxLayouts));
+            for (const std::string &variant : variants) {
+                out << "#include \"" << kernel_name(op, pass, variant) << ".h\"\n";
+                if (options.cuda && op.family == registry::Family::pointwise) {
+                    out << "#include \"" << kernel_name(op, pass, variant, "cuda") << ".h\"\n";
                 }
-            } else {
-                out << "#include \"" << kernel_name(op, pass, "") << ".h\"\n";
             }
         }
     }
@@ -164,7 +269,7 @@ void write_wrappers(std::ostream &out) {
             }
             out << "    return p;\n}\n\n";
         }
-        for (const char *pass : kPasses) write_wrapper(out, op, pass);
+        for (const char *pass : kPasses) write_wrapper(out, op, pass, options);
     }
 
     out << "namespace {\n\n";

@@ -1,6 +1,8 @@
 // nnfc: the nnfuse compiler's command line.
 //   nnfc list-ops                          the registry, with parameters and defaults
-//   nnfc emit-c-api <header.h> <wrappers.cpp>  the C ABI of the registry's ops
+//   nnfc emit-c-api [--cuda] <header.h> <wrappers.cpp>
+//                                          the C ABI of the registry's ops (--cuda: the library
+//                                          has CUDA variants of every kernel)
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -13,7 +15,7 @@
 namespace {
 
 int usage() {
-    std::cerr << "usage: nnfc list-ops\n       nnfc emit-c-api <header.h> <wrappers.cpp>\n";
+    std::cerr << "usage: nnfc list-ops\n       nnfc emit-c-api [--cuda] <header.h> <wrappers.cpp>\n";
     return 2;
 }
 
@@ -48,12 +50,19 @@ bool write_if_changed(const char *path, const std::string &text) {
 int main(int argc, char **argv) {
     try {
         if (argc == 2 && !std::strcmp(argv[1], "list-ops")) return list_ops();
-        if (argc == 4 && !std::strcmp(argv[1], "emit-c-api")) {
+        if (argc >= 4 && !std::strcmp(argv[1], "emit-c-api")) {
+            nnf::emit::EmitOptions options;
+            int arg = 2;
+            if (!std::strcmp(argv[arg], "--cuda")) {
+                options.cuda = true;
+                ++arg;
+            }
+            if (argc != arg + 2) return usage();
             std::ostringstream header, wrappers;
             nnf::emit::write_public_header(header);
-            nnf::emit::write_wrappers(wrappers);
-            if (!write_if_changed(argv[2], header.str()) || !write_if_changed(argv[3], wrappers.str())) {
-                std::cerr << "nnfc: cannot write " << argv[2] << " or " << argv[3] << "\n";
+            nnf::emit::write_wrappers(wrappers, options);
+            if (!write_if_changed(argv[arg], header.str()) || !write_if_changed(argv[arg + 1], wrappers.str())) {
+                std::cerr << "nnfc: cannot write " << argv[arg] << " or " << argv[arg + 1] << "\n";
                 return 1;
             }
             return 0;

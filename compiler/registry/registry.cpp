@@ -64,6 +64,9 @@ std::vector<std::string> split(const std::string &s, char sep) {
 
 Family parse_family(const std::string &s) {
     if (s == "pointwise") return Family::pointwise;
+    if (s == "prelu") return Family::prelu;
+    if (s == "rrelu") return Family::rrelu;
+    if (s == "softmax") return Family::softmax;
     fail("unknown family '" + s + "'");
 }
 
@@ -76,6 +79,7 @@ Saved parse_saved(const std::string &s) {
 ParamType parse_type(const std::string &s) {
     if (s == "float") return ParamType::f32;
     if (s == "int") return ParamType::i32;
+    if (s == "uint64") return ParamType::u64;
     if (s == "bool") return ParamType::boolean;
     if (s == "enum") return ParamType::enumeration;
     fail("unknown parameter type '" + s + "'");
@@ -151,6 +155,9 @@ const Op &find_op(const std::string &name) {
 const char *family_name(Family family) {
     switch (family) {
     case Family::pointwise: return "pointwise";
+    case Family::prelu: return "prelu";
+    case Family::rrelu: return "rrelu";
+    case Family::softmax: return "softmax";
     }
     return "?";
 }
@@ -159,6 +166,7 @@ const char *param_type_name(ParamType type) {
     switch (type) {
     case ParamType::f32: return "float";
     case ParamType::i32: return "int";
+    case ParamType::u64: return "uint64";
     case ParamType::boolean: return "bool";
     case ParamType::enumeration: return "enum";
     }
@@ -169,6 +177,7 @@ std::string c_type(const Op &op, const Param &param) {
     switch (param.type) {
     case ParamType::f32: return "float";
     case ParamType::i32: return "int32_t";
+    case ParamType::u64: return "uint64_t";
     case ParamType::boolean: return "bool";
     case ParamType::enumeration: return "nnf_" + op.name + "_" + param.name;
     }

@@ -6,9 +6,13 @@
 
 namespace nnf::registry {
 
-enum class Family { pointwise };
+// pointwise: y = f(x) elementwise. prelu: y = f(x, weight[channel]), backward also gives
+// grad_weight (a reduction over all dims but the channel dim). rrelu: y = x * noise, noise drawn
+// per element from (seed, element index) in training. softmax: normalizes along one dim; backward
+// from the saved output.
+enum class Family { pointwise, prelu, rrelu, softmax };
 enum class Saved { input, output };
-enum class ParamType { f32, i32, boolean, enumeration };
+enum class ParamType { f32, i32, u64, boolean, enumeration };
 
 struct Param {
     std::string name;

@@ -81,6 +81,20 @@ nnf_isa nnf_get_isa(void);
 /* "baseline", "avx2", "avx512", "neon". */
 const char *nnf_isa_name(nnf_isa isa);
 
+/* CUDA. When the library is built with CUDA kernels (nnf_has_cuda()), tensors on kDLCUDA (or
+ * kDLCUDAManaged) run on that GPU: their data pointers are device pointers, used in place, in
+ * the device's primary context (the one the CUDA runtime API and PyTorch use). All tensors of a
+ * call must be on the same device. Work is queued on the calling thread's stream and the call
+ * returns without synchronizing, like a kernel launch. The CUDA driver is loaded at run time:
+ * the library links and runs without one. */
+bool nnf_has_cuda(void);
+
+/* Sets the stream (a CUstream or cudaStream_t of the device's primary context) for this
+ * thread's later calls; NULL, the default, is the legacy default stream. NNF_ERR_NOT_BUILT_FOR_TARGET
+ * in a build without CUDA kernels. */
+nnf_status nnf_cuda_set_stream(void *stream);
+void *nnf_cuda_get_stream(void);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -4,7 +4,7 @@ namespace nnf::schedules {
 
 using namespace Halide;
 
-void schedule_pointwise_cpu(Func output, const std::vector<OutputImageParam> &buffers, const Target &target,
+void schedule_pointwise_cpu(Func output, const Expr &dense, const Expr &elements, const Target &target,
                             const PointwiseCpuKnobs &knobs) {
     Var inner = output.args()[0], outer = output.args()[1];
     Var task("task"), block("block"), lane("lane");
@@ -18,14 +18,6 @@ void schedule_pointwise_cpu(Func output, const std::vector<OutputImageParam> &bu
             .vectorize(lane, vector);
         if (knobs.unroll > 1) stage.unroll(lane);
     };
-
-    Expr dense = Internal::const_true();
-    Expr elements = cast<int64_t>(buffers[0].dim(0).extent()) * buffers[0].dim(1).extent();
-    for (const OutputImageParam &b : buffers) {
-        // The runtime passes any stride; vector loads need the dense case below.
-        b.dim(0).set_stride(Expr());
-        dense = dense && b.dim(0).stride() == 1;
-    }
 
     // Specializations copy the schedule at the time they are made, so each one is written out.
     Stage small = output.specialize(dense && elements < knobs.serial_below);

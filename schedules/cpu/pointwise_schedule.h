@@ -1,8 +1,6 @@
 // CPU schedule of the pointwise family, as a function of a few named knobs.
 #pragma once
 
-#include <vector>
-
 #include "Halide.h"
 
 namespace nnf::schedules {
@@ -20,10 +18,10 @@ struct PointwiseCpuKnobs {
     int serial_below = 16 * 1024;
 };
 
-// Schedules `output` (a 2-D Func over (inner, outer)) whose inputs are `inputs` (2-D buffers of
-// the same shape). Dense rows (inner stride 1 everywhere) get vector loads and stores; other
-// strides get a gather/scatter fallback.
-void schedule_pointwise_cpu(Halide::Func output, const std::vector<Halide::OutputImageParam> &buffers,
+// Schedules `output` (a 2-D Func over (inner, outer)). `dense` is true when every buffer has
+// inner stride 1: those rows get vector loads and stores, others a scalar fallback. `elements`
+// is the output's element count, for the serial small-tensor case.
+void schedule_pointwise_cpu(Halide::Func output, const Halide::Expr &dense, const Halide::Expr &elements,
                             const Halide::Target &target, const PointwiseCpuKnobs &knobs = {});
 
 }  // namespace nnf::schedules

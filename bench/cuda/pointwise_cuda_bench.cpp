@@ -1,0 +1,121 @@
+// Every pointwise op, forward and backward, on a GPU, timed with CUDA events, beside a
+// device-to-device copy of the same bytes (the memory roofline). Counters: elements/s and
+// bytes/s (bytes read + written); the label carries the device's nominal bandwidth.
+#include <benchmark/benchmark.h>
+
+#include <string>
+#include <vector>
+
+#include "cuda/cuda_driver.h"
+#include "op_table.h"
+
+namespace nnf::bench {
+namespace {
+
+using test::CudaDriver;
+using test::DeviceBuffer;
+
+DLTensor device_vector(const DeviceBuffer &buffer, int64_t *shape) {
+    DLTensor t{};
+    t.data = buffer.data();
+    t.device = {kDLCUDA, 0};
+    t.ndim = 1;
+    t.dtype = {kDLFloat, 32, 1};
+    t.shape = shape;
+    return t;
+}
+
+// Nominal DRAM bandwidth from the memory clock and bus width, in GB/s.
+double nominal_bandwidth_gbs() {
+    int clock_khz = 0, bus_bits = 0;
+    CudaDriver::get().cuDeviceGetAttribute(&clock_khz, 36 /* MEMORY_CLOCK_RATE */, 0);
+    CudaDriver::get().cuDeviceGetAttribute(&bus_bits, 37 /* GLOBAL_MEMORY_BUS_WIDTH */, 0);
+    return 2.0 * clock_khz * 1e3 * (bus_bits / 8.0) / 1e9;
+}
+
+// Times `call` with events on the default stream, one iteration per benchmark iteration.
+template<typename Call>
+void time_on_gpu(benchmark::State &state, int64_t n, int tensors, Call &&call) {
+    const CudaDriver &cuda = CudaDriver::get();
+    void *start = nullptr, *stop = nullptr;
+    cuda.cuEventCreate(&start, 0);
+    cuda.cuEventCreate(&stop, 0);
+    if (!call()) {
+        state.SkipWithError(nnf_last_error());
+        return;
+    }
+    cuda.cuCtxSynchronize();
+    for (auto _ : state) {
+        cuda.cuEventRecord(start, nullptr);
+        call();
+        cuda.cuEventRecord(stop, nullptr);
+        cuda.cuEventSynchronize(stop);
+        float ms = 0;
+        cuda.cuEventElapsedTime(&ms, start, stop);
+        state.SetIterationTime(ms / 1e3);
+    }
+    state.SetItemsProcessed(state.iterations() * n);
+    state.SetBytesProcessed(state.iterations() * n * 4 * tensors);
+    state.SetLabel(cuda.device_name() + ", nominal " + std::to_string(static_cast<int>(nominal_bandwidth_gbs())) +
+                   " GB/s");
+}
+
+void copy(benchmark::State &state) {
+    const int64_t n = state.range(0);
+    DeviceBuffer x(n * 4), y(n * 4);
+    time_on_gpu(state, n, 2, [&] {
+        return CudaDriver::get().cuMemcpyDtoDAsync(reinterpret_cast<uint64_t>(y.data()),
+                                                  reinterpret_cast<uint64_t>(x.data()), n * 4, nullptr) == 0;
+    });
+}
+
+void op(benchmark::State &state, const rt::OpInfo *info, bool backward) {
+    const int64_t n = state.range(0);
+    int64_t shape[] = {n};
+    // Inputs in each op's working range: a ramp over [-8, 8).
+    std::vector<float> host(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) host[static_cast<size_t>(i)] = -8.0f + 16.0f * static_cast<float>(i % 4096) / 4096;
+    DeviceBuffer a(n * 4), b(n * 4), c(n * 4);
+    a.upload(host.data());
+    b.upload(host.data());
+    DLTensor ta = device_vector(a, shape), tb = device_vector(b, shape), tc = device_vector(c, shape);
+    const DLTensor *forward_in[] = {&ta};
+    const DLTensor *backward_in[] = {&ta, &tb};
+    DLTensor *out[] = {&tc};
+    time_on_gpu(state, n, backward ? 3 : 2, [&] {
+        return (backward ? info->backward(backward_in, out, nullptr) : info->forward(forward_in, out, nullptr)) == NNF_OK;
+    });
+}
+
+const int registered = [] {
+    const std::vector<int64_t> sizes = {1 << 20, 16 << 20, 256 << 20};
+    auto *b = benchmark::RegisterBenchmark("cuda/copy", copy);
+    for (int64_t n : sizes) b->Arg(n);
+    b->UseManualTime()->Unit(benchmark::kMicrosecond);
+    int count = 0;
+    const rt::OpInfo *ops = rt::op_table(&count);
+    for (int i = 0; i < count; ++i) {
+        if (std::string(ops[i].family) != "pointwise") continue;
+        for (bool backward : {false, true}) {
+            const std::string name = std::string("cuda/") + ops[i].name + (backward ? "_backward" : "_forward");
+            auto *r = benchmark::RegisterBenchmark(name.c_str(), op, &ops[i], backward);
+            for (int64_t n : sizes) r->Arg(n);
+            r->UseManualTime()->Unit(benchmark::kMicrosecond);
+        }
+    }
+    return 0;
+}();
+
+}  // namespace
+}  // namespace nnf::bench
+
+int main(int argc, char **argv) {
+    if (!nnf::test::CudaDriver::get().available()) {
+        std::fprintf(stderr, "no GPU: %s\n", nnf::test::CudaDriver::get().why_unavailable().c_str());
+        return 0;
+    }
+    benchmark::Initialize(&argc, argv);
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}

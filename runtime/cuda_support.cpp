@@ -1,0 +1,132 @@
+#include "cuda_support.h"
+
+#include <dlfcn.h>
+
+#include <mutex>
+
+#include "HalideRuntimeCuda.h"
+#include "error.h"
+
+namespace nnf::rt {
+namespace {
+
+// The few driver entry points nnfuse calls itself; Halide's runtime loads its own. Loading at
+// run time keeps libnnfuse.a free of any link-time CUDA dependency.
+using CUresult = int;
+using CUdevice = int;
+using CUcontext = void *;
+struct Driver {
+    CUresult (*cuInit)(unsigned);
+    CUresult (*cuDeviceGet)(CUdevice *, int);
+    CUresult (*cuDevicePrimaryCtxRetain)(CUcontext *, CUdevice);
+    const char *error = nullptr;
+};
+
+const Driver &driver() {
+    static const Driver d = [] {
+        Driver result{};
+        void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+        if (!lib) lib = dlopen("libcuda.so", RTLD_NOW | RTLD_LOCAL);
+        if (!lib) {
+            result.error = "no CUDA driver (libcuda.so.1) could be loaded";
+            return result;
+        }
+        result.cuInit = reinterpret_cast<decltype(result.cuInit)>(dlsym(lib, "cuInit"));
+        result.cuDeviceGet = reinterpret_cast<decltype(result.cuDeviceGet)>(dlsym(lib, "cuDeviceGet"));
+        result.cuDevicePrimaryCtxRetain =
+            reinterpret_cast<decltype(result.cuDevicePrimaryCtxRetain)>(dlsym(lib, "cuDevicePrimaryCtxRetain_v2"));
+        if (!result.cuDevicePrimaryCtxRetain) {
+            result.cuDevicePrimaryCtxRetain =
+                reinterpret_cast<decltype(result.cuDevicePrimaryCtxRetain)>(dlsym(lib, "cuDevicePrimaryCtxRetain"));
+        }
+        if (!result.cuInit || !result.cuDeviceGet || !result.cuDevicePrimaryCtxRetain) {
+            result.error = "the CUDA driver lacks cuInit, cuDeviceGet or cuDevicePrimaryCtxRetain";
+        } else if (result.cuInit(0) != 0) {
+            result.error = "cuInit failed: no usable CUDA device";
+        }
+        return result;
+    }();
+    return d;
+}
+
+constexpr int kMaxDevices = 64;
+std::mutex contexts_mutex;
+CUcontext primary_contexts[kMaxDevices] = {};
+
+thread_local int current_device = 0;
+thread_local void *current_stream = nullptr;
+
+// The primary context is the one the CUDA runtime API (cudaMalloc, PyTorch, ...) uses, so the
+// caller's pointers and streams belong to it. Retained once per device for the process.
+int acquire_context(void * /*user_context*/, void **context, bool /*create*/) {
+    const Driver &d = driver();
+    if (d.error || current_device < 0 || current_device >= kMaxDevices) return halide_error_code_generic_error;
+    std::lock_guard<std::mutex> lock(contexts_mutex);
+    CUcontext &ctx = primary_contexts[current_device];
+    if (!ctx) {
+        CUdevice device;
+        if (d.cuDeviceGet(&device, current_device) != 0 || d.cuDevicePrimaryCtxRetain(&ctx, device) != 0) {
+            ctx = nullptr;
+            return halide_error_code_generic_error;
+        }
+    }
+    *context = ctx;
+    return 0;
+}
+
+int release_context(void * /*user_context*/) {
+    return 0;
+}
+
+int get_stream(void * /*user_context*/, void * /*context*/, void **stream) {
+    *stream = current_stream;
+    return 0;
+}
+
+}  // namespace
+
+bool cuda_driver_available(const char **why) {
+    *why = driver().error;
+    return !*why;
+}
+
+int run_with_cuda_buffers(int device_id, halide_buffer_t *buffers, int count,
+                          int (*kernel)(void *context, halide_buffer_t *buffers), void *context) {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        halide_set_cuda_acquire_context(acquire_context);
+        halide_set_cuda_release_context(release_context);
+        halide_set_cuda_get_stream(get_stream);
+    });
+    current_device = device_id;
+    int wrapped = 0, result = 0;
+    while (wrapped < count) {
+        const uint64_t address = reinterpret_cast<uint64_t>(buffers[wrapped].host);
+        buffers[wrapped].host = nullptr;
+        result = halide_cuda_wrap_device_ptr(nullptr, &buffers[wrapped], address);
+        if (result != 0) break;
+        ++wrapped;
+    }
+    if (result == 0) result = kernel(context, buffers);
+    for (int i = 0; i < wrapped; ++i) {
+        // The outputs are now device-dirty; nothing is copied back, the caller owns the memory.
+        buffers[i].set_device_dirty(false);
+        halide_cuda_detach_device_ptr(nullptr, &buffers[i]);
+    }
+    return result;
+}
+
+}  // namespace nnf::rt
+
+extern "C" bool nnf_has_cuda(void) {
+    return true;
+}
+
+extern "C" nnf_status nnf_cuda_set_stream(void *stream) {
+    nnf::rt::current_stream = stream;
+    return NNF_OK;
+}
+
+extern "C" void *nnf_cuda_get_stream(void) {
+    return nnf::rt::current_stream;
+}

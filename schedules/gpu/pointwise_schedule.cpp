@@ -1,0 +1,20 @@
+#include "gpu/pointwise_schedule.h"
+
+namespace nnf::schedules {
+
+using namespace Halide;
+
+void schedule_pointwise_gpu(Func output, const PointwiseGpuKnobs &knobs) {
+    Var inner = output.args()[0], outer = output.args()[1];
+    Var block("block"), step("step"), thread("thread");
+    // inner = (block * elements_per_thread + step) * threads + thread: consecutive threads read
+    // consecutive elements in each unrolled step.
+    output.split(inner, block, thread, knobs.threads * knobs.elements_per_thread, TailStrategy::GuardWithIf)
+        .split(thread, step, thread, knobs.threads, TailStrategy::GuardWithIf)
+        .reorder(thread, step, block, outer)
+        .unroll(step)
+        .gpu_blocks(block, outer)
+        .gpu_threads(thread);
+}
+
+}  // namespace nnf::schedules

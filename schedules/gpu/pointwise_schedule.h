@@ -1,0 +1,20 @@
+// GPU (CUDA) schedule of the pointwise family.
+#pragma once
+
+#include "Halide.h"
+
+namespace nnf::schedules {
+
+struct PointwiseGpuKnobs {
+    // Threads per block along the inner dimension (a multiple of the 32-thread warp).
+    int threads = 256;
+    // Elements each thread handles, 'threads' apart, so that every warp access stays
+    // coalesced while a block covers threads * elements_per_thread elements.
+    int elements_per_thread = 4;
+};
+
+// Schedules `output` (a 2-D Func over (inner, outer)): blocks over the inner dimension and
+// the outer one, threads over inner.
+void schedule_pointwise_gpu(Halide::Func output, const PointwiseGpuKnobs &knobs = {});
+
+}  // namespace nnf::schedules
