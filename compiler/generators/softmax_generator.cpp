@@ -63,10 +63,12 @@ public:
             row_stages = {s.row_sum};
             buffers.push_back(ImageParam(*second_));
         }
-        // Any strides come in; Halide emits strided (gather) loads where the unit-stride
-        // constraint is lifted.
+        // Any strides come in (the unit-stride constraint is lifted); the schedules specialize
+        // on unit strides.
+        Expr dense = Internal::const_true();
         for (OutputImageParam &b : buffers) {
             b.dim(0).set_stride(Expr());
+            dense = dense && b.dim(0).stride() == 1;
             if (rows_) {
                 b.set_estimates({{0, 1024}, {0, 256}});
             } else {
@@ -74,9 +76,9 @@ public:
             }
         }
         if (rows_) {
-            schedules::schedule_softmax_rows_cpu(*output_, row_stages, element_stages, get_target());
+            schedules::schedule_softmax_rows_cpu(*output_, row_stages, element_stages, dense, get_target());
         } else {
-            schedules::schedule_softmax_columns_cpu(*output_, row_stages, element_stages, get_target());
+            schedules::schedule_softmax_columns_cpu(*output_, row_stages, element_stages, dense, get_target());
         }
     }
 

@@ -1,5 +1,7 @@
 #include "nnfc/c_api_emitter.h"
 
+#include "nnfc/loss_emitter.h"
+
 #include <iterator>
 #include <sstream>
 #include <vector>
@@ -190,6 +192,7 @@ void write_wrapper(std::ostream &out, const Op &op, const std::string &pass, con
 // The op table: a uniform entry point per function, for tests and benchmarks that iterate
 // over the registry. Parameters come as doubles in registry order (enums by index).
 void write_table_entry_functions(std::ostream &out, const Op &op) {
+    if (is_loss(op)) return write_loss_table_entry_functions(out, op);
     for (const char *pass : kPasses) {
         out << "nnf_status " << op.name << "_" << pass
             << "_generic(const DLTensor *const *in, DLTensor *const *out, const double *values) {\n";
@@ -225,6 +228,7 @@ void write_public_header(std::ostream &out) {
     for (const Op &op : registry::ops()) {
         out << "/* ---- " << op.name << ": " << op.summary << " */\n\n";
         if (!op.params.empty()) write_params_decls(out, op);
+        if (is_loss(op)) { write_loss_declarations(out, op); continue; }
         out << "nnf_status nnf_" << op.name << "_forward(" << signature(op, "forward") << ");\n";
         if (is_rrelu_family(op)) {
             out << "/* Training: y = x * noise with noise (1 where x > 0) drawn and written; noise may be NULL in "
@@ -247,6 +251,7 @@ void write_wrappers(std::ostream &out, const EmitOptions &options) {
            "#include \"nnfuse/nnfuse.h\"\n#include \"op_table.h\"\n#include \"pointwise_driver.h\"\n"
            "#include \"prelu_driver.h\"\n#include \"rrelu_driver.h\"\n#include \"softmax_driver.h\"\n\n";
     for (const Op &op : registry::ops()) {
+        if (is_loss(op)) { write_loss_kernel_includes(out, op); continue; }
         for (const char *pass : kPasses) {
             std::vector<std::string> variants = {""};
             if (const Param *v = op.variant_param()) variants = v->enum_values;
@@ -269,6 +274,7 @@ void write_wrappers(std::ostream &out, const EmitOptions &options) {
             }
             out << "    return p;\n}\n\n";
         }
+        if (is_loss(op)) { write_loss_wrappers(out, op); continue; }
         for (const char *pass : kPasses) write_wrapper(out, op, pass, options);
     }
 

@@ -3,19 +3,26 @@
 //   nnfc emit-c-api [--cuda] <header.h> <wrappers.cpp>
 //                                          the C ABI of the registry's ops (--cuda: the library
 //                                          has CUDA variants of every kernel)
+//   nnfc check <spec.nnf>                  parse and type-check a kernel spec
+//   nnfc compile <spec.nnf> ...            fused kernels: runs nnfc-compile (nnfc/compile.h)
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <sstream>
 
+#include <unistd.h>
+
 #include "nnfc/c_api_emitter.h"
+#include "spec/spec.h"
 #include "registry/registry.h"
 
 namespace {
 
 int usage() {
-    std::cerr << "usage: nnfc list-ops\n       nnfc emit-c-api [--cuda] <header.h> <wrappers.cpp>\n";
+    std::cerr << "usage: nnfc list-ops\n       nnfc emit-c-api [--cuda] <header.h> <wrappers.cpp>\n"
+                 "       nnfc check <spec.nnf>\n"
+                 "       nnfc compile <spec.nnf> [--targets <t1,t2,...>] --prefix <name> -o <dir>\n";
     return 2;
 }
 
@@ -45,11 +52,36 @@ bool write_if_changed(const char *path, const std::string &text) {
     return static_cast<bool>(out);
 }
 
+int check_spec(const char *path) {
+    try {
+        nnf::spec::load(path);
+    } catch (const nnf::spec::CompileError &e) {
+        std::cerr << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}
+
+// Compiling needs libHalide, which nnfc (it builds the standard library's C ABI) does without:
+// nnfc-compile, beside this executable, does it.
+int run_compile(int argc, char **argv) {
+    char self[4096];
+    const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    std::string exe = n > 0 ? std::string(self, static_cast<size_t>(n)) : std::string(argv[0]);
+    exe = exe.substr(0, exe.find_last_of('/') + 1) + "nnfc-compile";
+    argv[1] = const_cast<char *>(exe.c_str());
+    execv(exe.c_str(), argv + 1);
+    std::cerr << "nnfc: cannot run " << exe << "\n";
+    return 1;
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
     try {
         if (argc == 2 && !std::strcmp(argv[1], "list-ops")) return list_ops();
+        if (argc == 3 && !std::strcmp(argv[1], "check")) return check_spec(argv[2]);
+        if (argc >= 2 && !std::strcmp(argv[1], "compile")) return run_compile(argc, argv);
         if (argc >= 4 && !std::strcmp(argv[1], "emit-c-api")) {
             nnf::emit::EmitOptions options;
             int arg = 2;

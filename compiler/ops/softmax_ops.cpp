@@ -51,10 +51,9 @@ SoftmaxForwardStages softmax_forward(SoftmaxKind kind, Func x, const Expr &beta,
     // max starts from the row's first element.
     RDom rest(1, shape.extent - 1, "rest");
     s.row_max(row) = scale * x(at(shape, 0));
-    // NaN-propagating max (as ATen's vec::maximum): a NaN anywhere makes the row NaN. x86 max
-    // instructions would drop it depending on the operand order.
-    Expr z = scale * x(at(shape, rest)), m = s.row_max(row_e);
-    s.row_max(row) = strict_float(select(Halide::is_nan(m) || Halide::is_nan(z), m + z, Halide::max(m, z)));
+    // A plain max (schedules can vectorize it with rfactor). x86's max may drop a NaN, but a NaN
+    // element still makes its row NaN: its shifted value is NaN, so is the sum (below).
+    s.row_max(row) = Halide::max(s.row_max(row_e), scale * x(at(shape, rest)));
     RDom r(0, shape.extent, "r");
     std::vector<Expr> row_of_element;
     for (int d = 0; d < static_cast<int>(shape.args.size()); ++d) {
@@ -70,7 +69,10 @@ SoftmaxForwardStages softmax_forward(SoftmaxKind kind, Func x, const Expr &beta,
     s.row_sum(row) = cast<double>(0);
     s.row_sum(row) += cast<double>(s.exps(at(shape, r)));
     if (kind == SoftmaxKind::log_softmax) {
-        s.y(shape.args) = s.shifted(all) - math::log(cast<float>(s.row_sum(row_of_element)));
+        // A NaN sum (a NaN or +inf in the row) must give NaN whatever log does with NaN under
+        // the fast-math flags.
+        Expr sum = cast<float>(s.row_sum(row_of_element));
+        s.y(shape.args) = s.shifted(all) - select(Halide::is_nan(sum), sum, math::log(sum));
     } else {
         s.y(shape.args) = s.exps(all) * cast<float>(Internal::make_const(Float(64), 1.0) / Expr(s.row_sum(row_of_element)));
     }

@@ -67,6 +67,7 @@ Family parse_family(const std::string &s) {
     if (s == "prelu") return Family::prelu;
     if (s == "rrelu") return Family::rrelu;
     if (s == "softmax") return Family::softmax;
+    if (s == "loss") return Family::loss;
     fail("unknown family '" + s + "'");
 }
 
@@ -80,6 +81,8 @@ ParamType parse_type(const std::string &s) {
     if (s == "float") return ParamType::f32;
     if (s == "int") return ParamType::i32;
     if (s == "uint64") return ParamType::u64;
+    if (s == "int64") return ParamType::i64;
+    if (s == "reduction") return ParamType::reduction;
     if (s == "bool") return ParamType::boolean;
     if (s == "enum") return ParamType::enumeration;
     fail("unknown parameter type '" + s + "'");
@@ -158,6 +161,7 @@ const char *family_name(Family family) {
     case Family::prelu: return "prelu";
     case Family::rrelu: return "rrelu";
     case Family::softmax: return "softmax";
+    case Family::loss: return "loss";
     }
     return "?";
 }
@@ -167,8 +171,10 @@ const char *param_type_name(ParamType type) {
     case ParamType::f32: return "float";
     case ParamType::i32: return "int";
     case ParamType::u64: return "uint64";
+    case ParamType::i64: return "int64";
     case ParamType::boolean: return "bool";
     case ParamType::enumeration: return "enum";
+    case ParamType::reduction: return "reduction";
     }
     return "?";
 }
@@ -178,6 +184,8 @@ std::string c_type(const Op &op, const Param &param) {
     case ParamType::f32: return "float";
     case ParamType::i32: return "int32_t";
     case ParamType::u64: return "uint64_t";
+    case ParamType::i64: return "int64_t";
+    case ParamType::reduction: return "nnf_reduction";
     case ParamType::boolean: return "bool";
     case ParamType::enumeration: return "nnf_" + op.name + "_" + param.name;
     }

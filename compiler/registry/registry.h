@@ -9,10 +9,11 @@ namespace nnf::registry {
 // pointwise: y = f(x) elementwise. prelu: y = f(x, weight[channel]), backward also gives
 // grad_weight (a reduction over all dims but the channel dim). rrelu: y = x * noise, noise drawn
 // per element from (seed, element index) in training. softmax: normalizes along one dim; backward
-// from the saved output.
-enum class Family { pointwise, prelu, rrelu, softmax };
+// from the saved output. loss: input and target to a reduced loss (compiler/nnfc/loss_emitter.h).
+enum class Family { pointwise, prelu, rrelu, softmax, loss };
 enum class Saved { input, output };
-enum class ParamType { f32, i32, u64, boolean, enumeration };
+// reduction: the shared nnf_reduction enum of the public header (none, mean, sum).
+enum class ParamType { f32, i32, u64, i64, boolean, enumeration, reduction };
 
 struct Param {
     std::string name;

@@ -68,6 +68,15 @@ typedef enum nnf_isa {
     NNF_ISA_NEON = 3      /* arm-64 */
 } nnf_isa;
 
+/* How a loss reduces its per-element (or per-target) values, as PyTorch's `reduction`:
+ * NONE keeps them (the output has the target's shape), MEAN (PyTorch's default) averages them
+ * into a 0-d output, SUM adds them. Shared by every loss's params. */
+typedef enum nnf_reduction {
+    NNF_REDUCTION_NONE = 0,
+    NNF_REDUCTION_MEAN = 1,
+    NNF_REDUCTION_SUM = 2
+} nnf_reduction;
+
 /* Caps the instruction set the CPU kernels may use (process-wide), like oneDNN's
  * dnnl_set_max_cpu_isa. It must be called before the first kernel call: kernels choose their
  * path once, on first use. The environment variable NNF_MAX_ISA (baseline, avx2, avx512) sets
@@ -94,6 +103,34 @@ bool nnf_has_cuda(void);
  * in a build without CUDA kernels. */
 nnf_status nnf_cuda_set_stream(void *stream);
 void *nnf_cuda_get_stream(void);
+
+/* The class-balanced sampler (an opaque handle): minibatches that take the same number of
+ * samples from every class. Each class keeps its sample indices in its own buffer; a batch of
+ * B samples takes B / K from each of the K classes in turn; a class whose buffer runs out is
+ * reshuffled and reused from its start; an epoch ends when every sample of the largest class
+ * has been used once (its last batch may be short only if nothing of it is left: see
+ * nnf_sampler_next). Everything is a function of the labels and the seed. Not thread-safe per
+ * handle; different handles are independent. */
+typedef struct nnf_class_balanced_sampler nnf_class_balanced_sampler;
+
+/* labels: num_samples class labels in [0, num_classes); every class must have a sample
+ * (NNF_ERR_INVALID_ARGUMENT naming the first empty class), a label outside the range is
+ * NNF_ERR_INDEX_OUT_OF_RANGE naming its position; batch_size must be a positive multiple of
+ * num_classes. *sampler is set only on success. */
+nnf_status nnf_sampler_create(const int64_t *labels, int64_t num_samples, int64_t num_classes, int64_t batch_size,
+                              uint64_t seed, nnf_class_balanced_sampler **sampler);
+/* Writes the next batch's sample indices into indices[0 .. *count) (room for batch_size) and
+ * sets *count: batch_size, or 0 when the epoch is over (then call nnf_sampler_reset). The
+ * largest class's samples are spread over the epoch's batches, so the epoch has
+ * ceil(largest class size / (batch_size / num_classes)) batches; in the last one each class
+ * contributes as many samples as the largest class has left (a shorter, still balanced batch). */
+nnf_status nnf_sampler_next(nnf_class_balanced_sampler *sampler, int64_t *indices, int64_t *count);
+/* Starts the next epoch: every class buffer is reshuffled (with a new permutation drawn from the
+ * seed and the epoch number). */
+nnf_status nnf_sampler_reset(nnf_class_balanced_sampler *sampler);
+/* The number of batches in one epoch. */
+int64_t nnf_sampler_batches_per_epoch(const nnf_class_balanced_sampler *sampler);
+void nnf_sampler_destroy(nnf_class_balanced_sampler *sampler);
 
 #ifdef __cplusplus
 } /* extern "C" */

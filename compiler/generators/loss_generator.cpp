@@ -1,0 +1,171 @@
+// The generator of the loss family. One instance compiles one kernel:
+//   op=<registry name> pass=<one of loss_kernel_passes(op)>
+// Elementwise losses (mse, l1, smooth_l1, huber) on 2-D slices (i, j) (runtime/tensor.h):
+//   forward_none (x, target, width, y)              y = loss(x - target) per element
+//   forward_sum  (x, target, width, row_sum)         row_sum(j) = sum_i loss, in double
+//   backward     (grad_output, x, target, width, scale, grad_input)
+// Classification losses on blocks of rows (c, i, o) (runtime/loss_driver.cpp), class indices as
+// int64 (i, o) or, for *_probabilities, float (c, i, o):
+//   forward          (x, target, weight, ignore_index, label_smoothing, row_loss)
+//   backward         (x, target, weight, ignore_index, label_smoothing, grad_scale, scale, grad_input)
+//   forward_backward (x, target, weight, ignore_index, label_smoothing, grad_scale, scale, row_loss, grad_input)
+// ("targets": Halide reserves "target" for the generator's Target.) `width` is beta (smooth_l1) or delta (huber), unused by mse and l1; nll_loss ignores
+// label_smoothing and probability targets ignore ignore_index (one signature per shape of kernel).
+#include <stdexcept>
+
+#include "Halide.h"
+#include "cpu/loss_schedule.h"
+#include "ops/loss_ops.h"
+#include "registry/registry.h"
+
+namespace nnf {
+namespace {
+
+using namespace Halide;
+
+class LossGenerator : public Generator<LossGenerator> {
+public:
+    GeneratorParam<std::string> op{"op", ""};
+    GeneratorParam<std::string> pass{"pass", "forward"};
+
+    void configure() {
+        const registry::Op &spec = registry::find_op(op);
+        if (spec.family != registry::Family::loss) {
+            throw std::invalid_argument("op '" + spec.name + "' is not in the loss family");
+        }
+        elementwise_ = ops::is_elementwise_loss(op);
+        const std::string p = pass;
+        if (elementwise_) {
+            if (p != "forward_none" && p != "forward_sum" && p != "backward") {
+                throw std::invalid_argument("pass must be forward_none, forward_sum or backward for " + spec.name);
+            }
+            if (p == "backward") grad_output_ = add_input<Buffer<float>>("grad_output", 2);
+            x_ = add_input<Buffer<float>>("x", 2);
+            target_ = add_input<Buffer<float>>("targets", 2);
+            width_ = add_input<float>("width");
+            if (p == "backward") {
+                scale_ = add_input<float>("scale");
+                grad_ = add_output<Buffer<float>>("grad_input", 2);
+            } else if (p == "forward_none") {
+                y_ = add_output<Buffer<float>>("y", 2);
+            } else {
+                row_sum_ = add_output<Buffer<double>>("row_sum", 1);
+            }
+            return;
+        }
+        probabilities_ = p.size() > 14 && p.compare(p.size() - 14, 14, "_probabilities") == 0;
+        const std::string base = probabilities_ ? p.substr(0, p.size() - 14) : p;
+        if (base != "forward" && base != "backward" && base != "forward_backward") {
+            throw std::invalid_argument("pass must be forward, backward or forward_backward[_probabilities]");
+        }
+        if (probabilities_ && spec.name != "cross_entropy") {
+            throw std::invalid_argument("probability targets are cross_entropy's only");
+        }
+        want_loss_ = base != "backward";
+        want_grad_ = base != "forward";
+        x_ = add_input<Buffer<float>>("x", 3);
+        if (probabilities_) {
+            target_ = add_input<Buffer<float>>("targets", 3);
+        } else {
+            target_indices_ = add_input<Buffer<int64_t>>("targets", 2);
+        }
+        weight_ = add_input<Buffer<float>>("weight", 1);
+        ignore_index_ = add_input<int64_t>("ignore_index");
+        label_smoothing_ = add_input<float>("label_smoothing");
+        if (want_grad_) {
+            grad_scale_ = add_input<Buffer<float>>("grad_scale", 2);
+            scale_ = add_input<float>("scale");
+        }
+        if (want_loss_) row_loss_ = add_output<Buffer<float>>("row_loss", 2);
+        if (want_grad_) grad_ = add_output<Buffer<float>>("grad_input", 3);
+    }
+
+    void generate() {
+        if (elementwise_) return generate_elementwise();
+        ops::ClassificationInputs in;
+        in.x = *x_;
+        in.target = probabilities_ ? Func(*target_) : Func(*target_indices_);
+        in.weight = *weight_;
+        in.classes = x_->dim(0).extent();
+        in.ignore_index = *ignore_index_;
+        in.label_smoothing = *label_smoothing_;
+        if (want_grad_) {
+            in.grad_scale = *grad_scale_;
+            in.scale = *scale_;
+        } else {
+            Var i, o;
+            in.grad_scale(i, o) = 1.0f;
+            in.scale = 1.0f;
+        }
+        ops::ClassificationStages s =
+            op.value() == "nll_loss"
+                ? ops::nll_loss(in)
+                : ops::cross_entropy(in, probabilities_ ? ops::Targets::probabilities : ops::Targets::indices,
+                                     want_loss_, schedules::loss_reduction_lanes(get_target()));
+        Var c("c"), i("i"), o("o");
+        ops::ClassificationStages scheduled = s;
+        scheduled.row_loss = Func();
+        scheduled.grad = Func();
+        if (want_loss_) {
+            (*row_loss_)(i, o) = s.row_loss(i, o);
+            scheduled.row_loss = Func(*row_loss_);
+        }
+        if (want_grad_) {
+            (*grad_)(c, i, o) = s.grad(c, i, o);
+            scheduled.grad = Func(*grad_);
+        }
+        // Any strides come in: the class dim of a (N, C, d1..dK) input has stride d1..dK.
+        for (OutputImageParam b : buffers()) b.dim(0).set_stride(Expr());
+        x_->set_estimates({{0, 1024}, {0, 1}, {0, 64}});
+        schedules::schedule_classification_cpu(scheduled, get_target());
+    }
+
+private:
+    void generate_elementwise() {
+        const ops::ElementwiseLoss kind = ops::elementwise_loss_kind(op);
+        Var i("i"), j("j");
+        const Expr d = (*x_)(i, j) - (*target_)(i, j);
+        if (grad_) {
+            (*grad_)(i, j) = ops::elementwise_loss_derivative(kind, d, *width_) * ((*grad_output_)(i, j) * *scale_);
+            schedules::schedule_loss_elementwise_cpu(Func(*grad_), get_target());
+        } else if (y_) {
+            (*y_)(i, j) = ops::elementwise_loss(kind, d, *width_);
+            schedules::schedule_loss_elementwise_cpu(Func(*y_), get_target());
+        } else {
+            ops::LaneReduction sum = ops::lane_reduce(
+                [&](const Expr &k) { return ops::elementwise_loss(kind, (*x_)(k, j) - (*target_)(k, j), *width_); },
+                {j}, x_->dim(0).extent(), schedules::loss_reduction_lanes(get_target()), ops::Combine::sum_f64,
+                "row_sum");
+            (*row_sum_)(j) = sum.total(j);
+            schedules::schedule_loss_row_sums_cpu(Func(*row_sum_), sum, get_target());
+        }
+        for (OutputImageParam b : buffers()) b.dim(0).set_stride(Expr());
+    }
+
+    std::vector<OutputImageParam> buffers() {
+        std::vector<OutputImageParam> result;
+        for (Input<Buffer<float>> *b : {x_, target_, grad_output_, weight_, grad_scale_}) {
+            if (b) result.push_back(ImageParam(*b));
+        }
+        if (target_indices_) result.push_back(ImageParam(*target_indices_));
+        for (Output<Buffer<float>> *b : {y_, grad_, row_loss_}) {
+            if (b) result.push_back(OutputImageParam(*b));
+        }
+        if (row_sum_) result.push_back(OutputImageParam(*row_sum_));
+        return result;
+    }
+
+    bool elementwise_ = false, probabilities_ = false, want_loss_ = false, want_grad_ = false;
+    Input<Buffer<float>> *x_ = nullptr, *target_ = nullptr, *grad_output_ = nullptr, *weight_ = nullptr,
+                         *grad_scale_ = nullptr;
+    Input<Buffer<int64_t>> *target_indices_ = nullptr;
+    Input<float> *width_ = nullptr, *scale_ = nullptr, *label_smoothing_ = nullptr;
+    Input<int64_t> *ignore_index_ = nullptr;
+    Output<Buffer<float>> *y_ = nullptr, *grad_ = nullptr, *row_loss_ = nullptr;
+    Output<Buffer<double>> *row_sum_ = nullptr;
+};
+
+}  // namespace
+}  // namespace nnf
+
+HALIDE_REGISTER_GENERATOR(nnf::LossGenerator, nnf_loss)

@@ -1,0 +1,506 @@
+// Names, types and shapes of a parsed spec; resolves calls against the op registry.
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <set>
+#include <sstream>
+
+#include "registry/registry.h"
+#include "spec/spec.h"
+
+namespace nnf::spec {
+
+const char *dtype_name(DType dtype) {
+    switch (dtype) {
+    case DType::f32: return "f32";
+    case DType::i32: return "i32";
+    case DType::i64: return "i64";
+    case DType::boolean: return "bool";
+    case DType::literal: return "number";
+    }
+    return "?";
+}
+
+std::string shape_string(const Shape &shape) {
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + shape[i];
+    return s + "]";
+}
+
+const TensorDecl *Kernel::find_input(const std::string &name) const {
+    for (const TensorDecl &d : inputs) {
+        if (d.name == name) return &d;
+    }
+    return nullptr;
+}
+
+const TensorDecl *Kernel::find_output(const std::string &name) const {
+    for (const TensorDecl &d : outputs) {
+        if (d.name == name) return &d;
+    }
+    return nullptr;
+}
+
+namespace {
+
+bool numeric(DType t) {
+    return t == DType::f32 || t == DType::literal;
+}
+
+size_t edit_distance(const std::string &a, const std::string &b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= b.size(); ++j) {
+            const size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+            diagonal = up;
+        }
+    }
+    return row[b.size()];
+}
+
+// A parameter a call accepts: its name, and either a number (integer_only for ints) or one of
+// `choices`.
+struct ParamSpec {
+    std::string name;
+    bool text = false;
+    bool integer_only = false;
+    ParamValue default_value;
+    std::vector<std::string> choices;
+};
+
+// Defaults in ops.def are C literals: "0.01f", "-1", "1.0f / 3.0f".
+double c_literal_value(const std::string &literal) {
+    const size_t slash = literal.find('/');
+    if (slash != std::string::npos) {
+        return c_literal_value(literal.substr(0, slash)) / c_literal_value(literal.substr(slash + 1));
+    }
+    if (literal == "true") return 1;
+    if (literal == "false") return 0;
+    return std::strtod(literal.c_str(), nullptr);
+}
+
+const std::vector<std::string> &builtin_functions() {
+    static const std::vector<std::string> names = {"where", "min", "max", "abs", "exp", "log", "sqrt",
+                                                   "cross_entropy", "nll_loss"};
+    return names;
+}
+
+class Checker {
+public:
+    Checker(Spec &spec) : spec_(spec) {}
+
+    void run() {
+        std::map<std::string, Location> kernel_names;
+        for (Kernel &k : spec_.kernels) {
+            if (kernel_names.count(k.name)) {
+                error(k.location, "kernel '" + k.name + "' is already defined at line " +
+                                      std::to_string(kernel_names[k.name].line));
+            }
+            kernel_names[k.name] = k.location;
+            check_kernel(k);
+        }
+    }
+
+private:
+    [[noreturn]] void error(Location at, const std::string &message) const {
+        throw CompileError(format_error(spec_.file, spec_.source, at, message));
+    }
+
+    struct Binding {
+        DType dtype;
+        Shape shape;
+        Location location;
+        bool input = false;
+    };
+
+    void declare(const TensorDecl &d) {
+        if (scope_.count(d.name)) {
+            error(d.location, "'" + d.name + "' is already declared at line " + std::to_string(scope_[d.name].location.line));
+        }
+        std::set<std::string> seen;
+        for (const std::string &dim : d.dims) {
+            if (!seen.insert(dim).second) error(d.location, "dimension '" + dim + "' appears twice in the shape of '" + d.name + "'");
+        }
+    }
+
+    void check_kernel(Kernel &k) {
+        scope_.clear();
+        used_.clear();
+        kernel_ = &k;
+        for (const TensorDecl &d : k.inputs) {
+            declare(d);
+            scope_[d.name] = {d.dtype, d.dims, d.location, true};
+        }
+        std::map<std::string, Location> outputs;
+        for (const TensorDecl &d : k.outputs) {
+            declare(d);
+            if (outputs.count(d.name)) error(d.location, "'" + d.name + "' is already declared");
+            if (d.dtype != DType::f32) {
+                error(d.location, "type mismatch: outputs are f32; '" + d.name + "' is declared " + dtype_name(d.dtype));
+            }
+            outputs[d.name] = d.location;
+            k.declared_output_names.push_back(d.name);
+        }
+        std::map<std::string, Location> assigned;
+        for (Statement &s : k.statements) {
+            if (s.kind == Statement::grad) {
+                const auto input = scope_.find(s.target);
+                if (input == scope_.end() || !input->second.input) {
+                    error(s.location, "'grad " + s.target + "': expected the name of an input of kernel '" + k.name + "'");
+                }
+                if (input->second.dtype != DType::f32) {
+                    error(s.location, "type mismatch: 'grad " + s.target + "' needs an f32 input; '" + s.target + "' is " +
+                                          dtype_name(input->second.dtype));
+                }
+                if (std::find(k.grads.begin(), k.grads.end(), s.target) != k.grads.end()) {
+                    error(s.location, "'grad " + s.target + "' is given twice");
+                }
+                k.grads.push_back(s.target);
+                continue;
+            }
+            if (assigned.count(s.target)) {
+                error(s.location, "'" + s.target + "' is already assigned at line " + std::to_string(assigned[s.target].line));
+            }
+            const auto bound = scope_.find(s.target);
+            if (bound != scope_.end() && bound->second.input) error(s.location, "cannot assign to input '" + s.target + "'");
+            check_expr(*s.value);
+            if (s.value->dtype == DType::boolean || !numeric(s.value->dtype)) {
+                error(s.value->location, "type mismatch: '" + s.target + "' must be f32, but its value is " +
+                                             dtype_name(s.value->dtype));
+            }
+            if (const TensorDecl *out = k.find_output(s.target)) {
+                const Shape result = broadcast(s.value->shape, out->dims, s.value->location, "'" + s.target + "'");
+                if (result != out->dims) {
+                    error(s.value->location, "dimension mismatch: '" + s.target + "' is declared " + shape_string(out->dims) +
+                                                 " but its value has shape " + shape_string(s.value->shape));
+                }
+            }
+            if (s.value->dtype == DType::literal) s.value->dtype = DType::f32;
+            scope_[s.target] = {DType::f32, s.value->shape, s.location, false};
+            assigned[s.target] = s.location;
+            k.values[s.target] = s.value;
+        }
+        for (const TensorDecl &d : k.outputs) {
+            if (!assigned.count(d.name)) error(d.location, "output '" + d.name + "' is never assigned");
+        }
+        for (const TensorDecl &d : k.inputs) {
+            if (!used_.count(d.name)) error(d.location, "input '" + d.name + "' is never used");
+        }
+        add_gradient_arguments(k);
+    }
+
+    // grad <x> adds the output grad_<x> (x's shape); each non-scalar output y then takes the
+    // incoming gradient grad_<y> as an extra input (a scalar output's is 1).
+    void add_gradient_arguments(Kernel &k) {
+        if (k.grads.empty()) return;
+        auto add = [&](std::vector<TensorDecl> &list, const std::string &name, const Shape &dims, const std::string &why) {
+            if (k.find_input(name) || k.find_output(name) || k.values.count(name)) {
+                error(k.location, "'" + name + "' " + why + " but kernel '" + k.name + "' already has that name");
+            }
+            TensorDecl d;
+            d.name = name;
+            d.dtype = DType::f32;
+            d.dims = dims;
+            d.location = k.location;
+            d.implicit = true;
+            list.push_back(d);
+        };
+        const std::vector<TensorDecl> outputs = k.outputs;
+        for (const TensorDecl &out : outputs) {
+            if (!out.dims.empty()) add(k.inputs, "grad_" + out.name, out.dims, "is the incoming gradient of non-scalar output '" + out.name + "'");
+        }
+        for (const std::string &x : k.grads) {
+            add(k.outputs, "grad_" + x, k.find_input(x)->dims, "is the output of 'grad " + x + "'");
+        }
+    }
+
+    // numpy broadcasting on names: trailing dims must be equal; the shorter shape is extended.
+    Shape broadcast(const Shape &a, const Shape &b, Location at, const std::string &what) {
+        const size_t n = std::min(a.size(), b.size());
+        for (size_t i = 1; i <= n; ++i) {
+            const std::string &da = a[a.size() - i], &db = b[b.size() - i];
+            if (da != db) {
+                error(at, "dimension mismatch: " + what + " cannot broadcast " + shape_string(a) + " with " +
+                              shape_string(b) + ": dimension " + da + " faces " + db);
+            }
+        }
+        return a.size() >= b.size() ? a : b;
+    }
+
+    void require_numeric(const Expr &operand, const std::string &what) {
+        if (!numeric(operand.dtype)) {
+            error(operand.location, "type mismatch: " + what + " takes f32, but this operand is " + dtype_name(operand.dtype));
+        }
+    }
+
+    void check_expr(Expr &e) {
+        switch (e.kind) {
+        case Expr::number:
+            e.dtype = DType::literal;
+            e.shape = {};
+            return;
+        case Expr::string: error(e.location, "a string is only allowed as the value of a keyword argument");
+        case Expr::name: {
+            const auto it = scope_.find(e.text);
+            if (it == scope_.end() || (!it->second.input && !kernel_->values.count(e.text))) {
+                error(e.location, "unknown name '" + e.text + "'; expected an input or a name assigned above");
+            }
+            if (it->second.input) used_.insert(e.text);
+            e.dtype = it->second.dtype;
+            e.shape = it->second.shape;
+            return;
+        }
+        case Expr::negate:
+            check_expr(*e.args[0]);
+            require_numeric(*e.args[0], "unary '-'");
+            e.dtype = e.args[0]->dtype;
+            e.shape = e.args[0]->shape;
+            return;
+        case Expr::binary: {
+            check_expr(*e.args[0]);
+            check_expr(*e.args[1]);
+            const std::string what = "'" + e.text + "'";
+            require_numeric(*e.args[0], what);
+            require_numeric(*e.args[1], what);
+            e.shape = broadcast(e.args[0]->shape, e.args[1]->shape, e.location, what);
+            const bool compare = e.text != "+" && e.text != "-" && e.text != "*" && e.text != "/";
+            if (compare) {
+                e.dtype = DType::boolean;
+            } else {
+                e.dtype = e.args[0]->dtype == DType::literal && e.args[1]->dtype == DType::literal ? DType::literal : DType::f32;
+            }
+            return;
+        }
+        case Expr::call: check_call(e); return;
+        }
+    }
+
+    void expect_arguments(const Expr &e, size_t count) {
+        if (e.args.size() != count) {
+            error(e.location, "'" + e.text + "' takes " + std::to_string(count) + " positional argument" +
+                                  (count == 1 ? "" : "s") + ", found " + std::to_string(e.args.size()));
+        }
+    }
+
+    void check_call(Expr &e) {
+        const std::string &f = e.text;
+        if (f == "where" || f == "min" || f == "max" || f == "abs" || f == "exp" || f == "log" || f == "sqrt") {
+            if (!e.keywords.empty()) error(e.keywords[0].location, "'" + f + "' takes no keyword arguments");
+            const size_t count = f == "where" ? 3 : (f == "min" || f == "max") ? 2 : 1;
+            expect_arguments(e, count);
+            for (ExprPtr &a : e.args) check_expr(*a);
+            e.shape = {};
+            for (size_t i = 0; i < count; ++i) {
+                if (f == "where" && i == 0) {
+                    if (e.args[0]->dtype != DType::boolean) {
+                        error(e.args[0]->location, std::string("type mismatch: the condition of 'where' must be a comparison (bool), not ") +
+                                                       dtype_name(e.args[0]->dtype));
+                    }
+                } else {
+                    require_numeric(*e.args[i], "'" + f + "'");
+                }
+                e.shape = broadcast(e.shape, e.args[i]->shape, e.args[i]->location, "'" + f + "'");
+            }
+            e.dtype = DType::f32;
+            e.callee = f == "where" ? Callee::where : f == "min" ? Callee::min : f == "max" ? Callee::max
+                     : f == "abs" ? Callee::abs : f == "exp" ? Callee::exp : f == "log" ? Callee::log : Callee::sqrt;
+            return;
+        }
+        if (f == "cross_entropy" || f == "nll_loss") {
+            check_loss(e);
+            return;
+        }
+        const registry::Op *op = nullptr;
+        for (const registry::Op &candidate : registry::ops()) {
+            if (candidate.name == f) op = &candidate;
+        }
+        if (!op) {
+            std::string best;
+            size_t best_distance = 3;
+            std::vector<std::string> names = builtin_functions();
+            for (const registry::Op &candidate : registry::ops()) names.push_back(candidate.name);
+            for (const std::string &name : names) {
+                const size_t d = edit_distance(f, name);
+                if (d < best_distance) {
+                    best_distance = d;
+                    best = name;
+                }
+            }
+            error(e.location, "unknown op '" + f + "'" + (best.empty() ? "" : "; did you mean '" + best + "'?") +
+                                  " (expected where, min, max, abs, exp, log, sqrt, cross_entropy, nll_loss or a "
+                                  "registry op: nnfc list-ops)");
+        }
+        if (op->family != registry::Family::pointwise && op->family != registry::Family::softmax) {
+            error(e.location, "op '" + f + "' (family " + registry::family_name(op->family) +
+                                  ") cannot be used in a fused kernel yet; pointwise and softmax-family ops can");
+        }
+        if (e.args.empty()) error(e.location, "'" + f + "' takes a tensor as its first argument");
+        std::vector<ParamSpec> specs;
+        for (const registry::Param &p : op->params) {
+            ParamSpec s;
+            s.name = p.name;
+            if (p.type == registry::ParamType::enumeration) {
+                s.text = true;
+                s.choices = p.enum_values;
+                s.default_value.is_text = true;
+                s.default_value.text = p.default_value;
+            } else {
+                s.integer_only = p.type != registry::ParamType::f32;
+                s.default_value.number = c_literal_value(p.default_value);
+            }
+            specs.push_back(s);
+        }
+        // Parameters may also follow the tensor positionally, in the registry's (PyTorch's) order.
+        std::vector<KeywordArg> keywords;
+        for (size_t i = 1; i < e.args.size(); ++i) {
+            if (i - 1 >= specs.size()) {
+                error(e.args[i]->location, "'" + f + "' takes 1 tensor and " + std::to_string(specs.size()) +
+                                               " parameter" + (specs.size() == 1 ? "" : "s") + ", found " +
+                                               std::to_string(e.args.size()) + " positional arguments");
+            }
+            keywords.push_back({specs[i - 1].name, e.args[i], e.args[i]->location});
+        }
+        e.args.resize(1);
+        keywords.insert(keywords.end(), e.keywords.begin(), e.keywords.end());
+        e.keywords = keywords;
+        check_expr(*e.args[0]);
+        require_numeric(*e.args[0], "'" + f + "'");
+        e.params = resolve_params(e, specs);
+        e.dtype = DType::f32;
+        e.shape = e.args[0]->shape;
+        if (op->family == registry::Family::pointwise) {
+            e.callee = Callee::pointwise_op;
+            return;
+        }
+        e.callee = Callee::softmax_op;
+        const int rank = static_cast<int>(e.shape.size());
+        const double dim = e.params["dim"].number;
+        if (rank == 0) error(e.args[0]->location, "'" + f + "' normalizes along a dimension, but its input is a scalar");
+        if (dim < -rank || dim >= rank) {
+            error(e.location, "parameter 'dim' of " + f + " is " + std::to_string(static_cast<int>(dim)) +
+                                  ", out of range for the " + std::to_string(rank) + "-d input " + shape_string(e.shape));
+        }
+        e.reduced_dim = e.shape[static_cast<size_t>(dim < 0 ? dim + rank : dim)];
+    }
+
+    // cross_entropy(input, target, ignore_index=-100, reduction="mean", label_smoothing=0.0) and
+    // nll_loss(input, target, ignore_index=-100, reduction="mean"): class indices in target;
+    // the class dim is input's dim 1 (dim 0 for a 1-d input), as in PyTorch.
+    void check_loss(Expr &e) {
+        const std::string &f = e.text;
+        expect_arguments(e, 2);
+        for (ExprPtr &a : e.args) check_expr(*a);
+        require_numeric(*e.args[0], "'" + f + "'");
+        const Expr &input = *e.args[0], &target = *e.args[1];
+        if (input.shape.empty()) error(input.location, "'" + f + "' needs an input with a class dimension, not a scalar");
+        if (target.dtype != DType::i64 && target.dtype != DType::i32) {
+            error(target.location, "type mismatch: the target of '" + f + "' holds class indices (i64 or i32), not " +
+                                       dtype_name(target.dtype));
+        }
+        const size_t class_dim = input.shape.size() >= 2 ? 1 : 0;
+        Shape expected = input.shape;
+        expected.erase(expected.begin() + static_cast<long>(class_dim));
+        if (target.shape != expected) {
+            error(target.location, "dimension mismatch: the target of '" + f + "' must have shape " + shape_string(expected) +
+                                       " (the input " + shape_string(input.shape) + " without its class dimension " +
+                                       input.shape[class_dim] + "), not " + shape_string(target.shape));
+        }
+        std::vector<ParamSpec> specs;
+        ParamSpec ignore{"ignore_index", false, true, {}, {}};
+        ignore.default_value.number = -100;
+        ParamSpec reduction{"reduction", true, false, {}, {"mean", "sum", "none"}};
+        reduction.default_value = {0, "mean", true};
+        specs = {ignore, reduction};
+        if (f == "cross_entropy") specs.push_back({"label_smoothing", false, false, {}, {}});
+        e.params = resolve_params(e, specs);
+        if (f == "cross_entropy") {
+            const double ls = e.params["label_smoothing"].number;
+            if (!(ls >= 0 && ls <= 1)) {
+                error(e.location, "parameter 'label_smoothing' of cross_entropy must be in [0, 1]");
+            }
+        }
+        e.reduced_dim = input.shape[class_dim];
+        e.shape = e.params["reduction"].text == "none" ? expected : Shape{};
+        e.dtype = DType::f32;
+        e.callee = f == "cross_entropy" ? Callee::cross_entropy : Callee::nll_loss;
+    }
+
+    // A constant number: a literal, or negation and arithmetic of literals.
+    bool constant(const Expr &e, double *value) {
+        switch (e.kind) {
+        case Expr::number: *value = e.value; return true;
+        case Expr::negate:
+            if (!constant(*e.args[0], value)) return false;
+            *value = -*value;
+            return true;
+        case Expr::binary: {
+            double a, b;
+            if (!constant(*e.args[0], &a) || !constant(*e.args[1], &b)) return false;
+            if (e.text == "+") *value = a + b;
+            else if (e.text == "-") *value = a - b;
+            else if (e.text == "*") *value = a * b;
+            else if (e.text == "/") *value = a / b;
+            else return false;
+            return true;
+        }
+        default: return false;
+        }
+    }
+
+    std::map<std::string, ParamValue> resolve_params(const Expr &call, const std::vector<ParamSpec> &specs) {
+        std::map<std::string, ParamValue> values;
+        for (const KeywordArg &k : call.keywords) {
+            const auto spec = std::find_if(specs.begin(), specs.end(), [&](const ParamSpec &s) { return s.name == k.name; });
+            if (spec == specs.end()) {
+                std::string expected;
+                for (size_t i = 0; i < specs.size(); ++i) expected += (i ? ", " : "") + specs[i].name;
+                error(k.location, "unknown parameter '" + k.name + "' of " + call.text +
+                                      (specs.empty() ? "; it takes no parameters" : "; expected " + expected));
+            }
+            if (values.count(k.name)) error(k.location, "parameter '" + k.name + "' of " + call.text + " is given twice");
+            ParamValue v;
+            if (spec->text) {
+                std::string choices;
+                for (size_t i = 0; i < spec->choices.size(); ++i) choices += (i ? ", \"" : "\"") + spec->choices[i] + "\"";
+                if (k.value->kind != Expr::string) {
+                    error(k.value->location, "parameter '" + k.name + "' of " + call.text + " must be one of " + choices);
+                }
+                if (std::find(spec->choices.begin(), spec->choices.end(), k.value->text) == spec->choices.end()) {
+                    error(k.value->location, "parameter '" + k.name + "' of " + call.text + " must be one of " + choices +
+                                                 "; found \"" + k.value->text + "\"");
+                }
+                v.is_text = true;
+                v.text = k.value->text;
+            } else {
+                if (!constant(*k.value, &v.number)) {
+                    error(k.value->location, "parameter '" + k.name + "' of " + call.text + " must be a constant number");
+                }
+                if (spec->integer_only && v.number != std::floor(v.number)) {
+                    error(k.value->location, "parameter '" + k.name + "' of " + call.text + " must be an integer");
+                }
+            }
+            values[k.name] = v;
+        }
+        for (const ParamSpec &s : specs) {
+            if (!values.count(s.name)) values[s.name] = s.default_value;
+        }
+        return values;
+    }
+
+    Spec &spec_;
+    Kernel *kernel_ = nullptr;
+    std::map<std::string, Binding> scope_;
+    std::set<std::string> used_;
+};
+
+}  // namespace
+
+void check(Spec &spec) {
+    Checker(spec).run();
+}
+
+}  // namespace nnf::spec

@@ -1,0 +1,503 @@
+#include "spec/lower.h"
+
+#include <functional>
+#include <limits>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+#include "cpu/pointwise_schedule.h"
+#include "math/nnf_math.h"
+#include "ops/pointwise_ops.h"
+#include "registry/registry.h"
+
+namespace nnf::spec {
+namespace {
+
+using Halide::cast;
+using Halide::Func;
+using Halide::ImageParam;
+using Halide::RDom;
+using Halide::select;
+using Halide::Var;
+using HExpr = Halide::Expr;
+
+HExpr f32(double v) {
+    return HExpr(static_cast<float>(v));
+}
+
+// NaN-propagating min / max, as torch.minimum / torch.maximum (x86 min/max drop NaN by
+// operand order).
+HExpr nan_min(const HExpr &a, const HExpr &b) {
+    return Halide::strict_float(select(Halide::is_nan(a) || Halide::is_nan(b), a + b, Halide::min(a, b)));
+}
+HExpr nan_max(const HExpr &a, const HExpr &b) {
+    return Halide::strict_float(select(Halide::is_nan(a) || Halide::is_nan(b), a + b, Halide::max(a, b)));
+}
+
+class Lowerer {
+public:
+    Lowerer(const Kernel &k, const Halide::Target &target) : k_(k), target_(target) {}
+
+    LoweredKernel run() {
+        LoweredKernel result;
+        for (const TensorDecl &d : k_.inputs) {
+            const Halide::Type type = d.dtype == DType::f32   ? Halide::Float(32)
+                                      : d.dtype == DType::i64 ? Halide::Int(64)
+                                                              : Halide::Int(32);
+            ImageParam p(type, static_cast<int>(d.dims.size()), d.name);
+            for (size_t i = 0; i < d.dims.size(); ++i) {
+                const int halide_dim = static_cast<int>(d.dims.size() - 1 - i);
+                if (!extents_.count(d.dims[i])) extents_[d.dims[i]] = p.dim(halide_dim).extent();
+            }
+            if (!d.dims.empty()) {
+                // Any strides come in (views, transposes, broadcasts); the schedule specializes on
+                // unit stride.
+                p.dim(0).set_stride(HExpr());
+                dense_ = dense_ && p.dim(0).stride() == 1;
+            }
+            inputs_.emplace(d.name, p);
+            result.arguments.push_back(p);
+        }
+
+        std::vector<Func> outputs;
+        for (const std::string &name : k_.declared_output_names) {
+            const TensorDecl &d = *k_.find_output(name);
+            Func out("out_" + name);
+            out(args(d.dims)) = value(*k_.values.at(name));
+            outputs.push_back(out);
+        }
+        if (!k_.grads.empty()) differentiate();
+        for (const std::string &x : k_.grads) {
+            const TensorDecl &d = *k_.find_input(x);
+            Func out("out_grad_" + x);
+            auto it = gradients_.find(x);
+            out(args(d.dims)) = it == gradients_.end() ? f32(0) : it->second;
+            outputs.push_back(out);
+        }
+
+        for (const TensorDecl &d : k_.outputs) {
+            if (d.dims.empty()) continue;
+        }
+        size_t o = 0;
+        for (Func &out : outputs) {
+            const TensorDecl &d = k_.outputs[o++];
+            if (d.dims.empty()) continue;
+            out.output_buffer().dim(0).set_stride(HExpr());
+            dense_ = dense_ && out.output_buffer().dim(0).stride() == 1;
+        }
+        o = 0;
+        for (Func &out : outputs) schedule_output(out, k_.outputs[o++]);
+        for (Func &f : reductions_) schedule_reduction(f);
+
+        result.pipeline = Halide::Pipeline(outputs);
+        result.index_checks = index_checks_;
+        result.elementwise = reductions_.empty();
+        return result;
+    }
+
+private:
+    Var var(const std::string &dim) {
+        auto it = vars_.find(dim);
+        if (it == vars_.end()) it = vars_.emplace(dim, Var("d_" + dim)).first;
+        return it->second;
+    }
+
+    // Halide's dim 0 is the innermost: the shape's last name.
+    std::vector<Var> args(const Shape &shape) {
+        std::vector<Var> v;
+        for (auto it = shape.rbegin(); it != shape.rend(); ++it) v.push_back(var(*it));
+        return v;
+    }
+    std::vector<HExpr> arg_exprs(const Shape &shape) {
+        std::vector<HExpr> e;
+        for (const Var &v : args(shape)) e.push_back(v);
+        return e;
+    }
+
+    HExpr extent(const std::string &dim) {
+        auto it = extents_.find(dim);
+        if (it == extents_.end()) throw std::logic_error("dimension " + dim + " has no extent in any input");
+        return it->second;
+    }
+
+    Shape without(const Shape &shape, const std::vector<std::string> &dims) {
+        Shape rest;
+        for (const std::string &d : shape) {
+            if (std::find(dims.begin(), dims.end(), d) == dims.end()) rest.push_back(d);
+        }
+        return rest;
+    }
+
+    // The sum (in double) or NaN-propagating max of `e`, a function of `shape`, over `dims`: an
+    // Expr over the remaining dims.
+    enum class Reduce { sum, max };
+    HExpr reduce(const HExpr &e, const Shape &shape, const std::vector<std::string> &dims, Reduce kind) {
+        if (dims.empty()) return kind == Reduce::sum ? cast<double>(e) : e;
+        const Shape rest = without(shape, dims);
+        Halide::Region ranges;
+        for (const std::string &d : dims) ranges.emplace_back(0, extent(d));
+        RDom r(ranges);
+        HExpr body = e;
+        for (size_t i = 0; i < dims.size(); ++i) body = Halide::Internal::substitute(var(dims[i]).name(), r[static_cast<int>(i)], body);
+        Func f;
+        const std::vector<Var> a = args(rest);
+        const std::vector<HExpr> ae = arg_exprs(rest);
+        if (kind == Reduce::sum) {
+            f(a) = cast<double>(0);
+            f(ae) += cast<double>(body);
+        } else {
+            f(a) = f32(-std::numeric_limits<float>::infinity());
+            f(ae) = nan_max(f(ae), body);
+        }
+        reductions_.push_back(f);
+        elementwise_ = false;
+        return f(ae);
+    }
+
+    // Sum of an adjoint of shape `from` down to the operand shape `to` (the broadcast dims).
+    HExpr unbroadcast(const HExpr &adjoint, const Shape &from, const Shape &to) {
+        std::vector<std::string> dims;
+        for (const std::string &d : from) {
+            if (std::find(to.begin(), to.end(), d) == to.end()) dims.push_back(d);
+        }
+        if (dims.empty()) return adjoint;
+        return cast<float>(reduce(adjoint, from, dims, Reduce::sum));
+    }
+
+    ops::PointwiseParams pointwise_params(const Expr &call) {
+        const registry::Op &op = registry::find_op(call.text);
+        ops::PointwiseParams p;
+        for (const registry::Param &param : op.params) {
+            const ParamValue &v = call.params.at(param.name);
+            if (param.type == registry::ParamType::enumeration) {
+                p.variant = v.text;
+            } else if (param.type == registry::ParamType::f32) {
+                p.scalars[param.name] = f32(v.number);
+            } else {
+                p.scalars[param.name] = HExpr(static_cast<int32_t>(v.number));
+            }
+        }
+        return p;
+    }
+
+    // softmax / log_softmax / softmin of `x` (a function of `shape`) along `dim`, with inverse
+    // temperature beta: the algorithm of compiler/ops/softmax_ops.cpp (max-shifted exps, the
+    // row sum in double, NaN rows kept NaN), written over named dims so that several softmaxes
+    // and their gradients can share one pipeline (softmax_ops names its stages, which Halide
+    // requires to be unique within a pipeline).
+    struct SoftmaxParts {
+        HExpr shifted, exps, sum;  // sum: double
+    };
+    SoftmaxParts softmax_parts(const HExpr &x, const Shape &shape, const std::string &dim, const HExpr &scale) {
+        SoftmaxParts s;
+        const HExpr z = scale * x;
+        const HExpr row_max = reduce(z, shape, {dim}, Reduce::max);
+        s.shifted = Halide::strict_float(z - row_max);
+        s.exps = select(Halide::is_nan(s.shifted), s.shifted, math::exp(s.shifted));
+        s.sum = reduce(s.exps, shape, {dim}, Reduce::sum);
+        return s;
+    }
+
+    HExpr value(const Expr &e) {
+        auto it = memo_.find(&e);
+        if (it != memo_.end()) return it->second;
+        HExpr v = compute(e);
+        memo_[&e] = v;
+        return v;
+    }
+
+    HExpr input(const std::string &name) {
+        const TensorDecl &d = *k_.find_input(name);
+        return inputs_.at(name)(arg_exprs(d.dims));
+    }
+
+    // A class index as int32, clamped into range (the wrapper has rejected out-of-range ones;
+    // ignored entries may hold any value).
+    HExpr class_index(const HExpr &target, const std::string &class_dim) {
+        return Halide::clamp(cast<int32_t>(target), 0, extent(class_dim) - 1);
+    }
+
+    struct LossParts {
+        HExpr log_probs;  // the log-probabilities over the input's shape (cross_entropy) or the input itself
+        HExpr valid, index, count, per_element;
+        HExpr probabilities;  // cross_entropy: exp(log_probs)
+    };
+    std::map<const Expr *, LossParts> losses_;
+
+    LossParts &loss_parts(const Expr &e) {
+        auto it = losses_.find(&e);
+        if (it != losses_.end()) return it->second;
+        LossParts p;
+        const Expr &in = *e.args[0], &target_expr = *e.args[1];
+        const std::string &c = e.reduced_dim;
+        const HExpr x = value(in), target = value(target_expr);
+        const double ls = e.callee == Callee::cross_entropy ? e.params.at("label_smoothing").number : 0.0;
+        const int64_t ignore = static_cast<int64_t>(e.params.at("ignore_index").number);
+        index_checks_.push_back({target_expr.text, c, ignore, e.text});
+        p.valid = target != cast(target.type(), HExpr(ignore));
+        p.index = class_index(target, c);
+        HExpr smooth_term;
+        if (e.callee == Callee::cross_entropy) {
+            SoftmaxParts s = softmax_parts(x, in.shape, c, f32(1));
+            p.log_probs = s.shifted - math::log(cast<float>(s.sum));
+            p.probabilities = s.exps * cast<float>(Halide::Internal::make_const(Halide::Float(64), 1.0) / s.sum);
+            if (ls > 0) smooth_term = cast<float>(reduce(p.log_probs, in.shape, {c}, Reduce::sum));
+        } else {
+            p.log_probs = x;
+        }
+        const HExpr picked = Halide::Internal::substitute(var(c).name(), p.index, p.log_probs);
+        HExpr loss = -picked;
+        if (ls > 0) {
+            loss = -(f32(1 - ls) * picked + (f32(ls) / cast<float>(extent(c))) * smooth_term);
+        }
+        p.per_element = select(p.valid, loss, f32(0));
+        const Shape target_shape = target_expr.shape;
+        p.count = cast<float>(reduce(select(p.valid, 1.0f, 0.0f), target_shape, target_shape, Reduce::sum));
+        return losses_[&e] = p;
+    }
+
+    HExpr compute(const Expr &e) {
+        switch (e.kind) {
+        case Expr::number: return f32(e.value);
+        case Expr::string: throw std::logic_error("string in an expression");
+        case Expr::name:
+            if (k_.find_input(e.text)) return input(e.text);
+            return value(*k_.values.at(e.text));
+        case Expr::negate: return -value(*e.args[0]);
+        case Expr::binary: {
+            const HExpr a = value(*e.args[0]), b = value(*e.args[1]);
+            if (e.text == "+") return a + b;
+            if (e.text == "-") return a - b;
+            if (e.text == "*") return a * b;
+            if (e.text == "/") return a / b;
+            if (e.text == "<") return a < b;
+            if (e.text == "<=") return a <= b;
+            if (e.text == ">") return a > b;
+            if (e.text == ">=") return a >= b;
+            if (e.text == "==") return a == b;
+            if (e.text == "!=") return a != b;
+            throw std::logic_error("operator " + e.text);
+        }
+        case Expr::call: break;
+        }
+        switch (e.callee) {
+        case Callee::where: return select(value(*e.args[0]), value(*e.args[1]), value(*e.args[2]));
+        case Callee::min: return nan_min(value(*e.args[0]), value(*e.args[1]));
+        case Callee::max: return nan_max(value(*e.args[0]), value(*e.args[1]));
+        case Callee::abs: return Halide::abs(value(*e.args[0]));
+        case Callee::exp: return math::exp(value(*e.args[0]));
+        case Callee::log: return math::log(value(*e.args[0]));
+        case Callee::sqrt: return Halide::sqrt(value(*e.args[0]));
+        case Callee::pointwise_op:
+            return ops::pointwise_algorithm(e.text).forward(value(*e.args[0]), pointwise_params(e));
+        case Callee::softmax_op: {
+            const double beta = e.params.at("beta").number;
+            const HExpr scale = f32(e.text == "softmin" ? -beta : beta);
+            SoftmaxParts s = softmax_parts(value(*e.args[0]), e.args[0]->shape, e.reduced_dim, scale);
+            if (e.text == "log_softmax") return s.shifted - math::log(cast<float>(s.sum));
+            return s.exps * cast<float>(Halide::Internal::make_const(Halide::Float(64), 1.0) / s.sum);
+        }
+        case Callee::cross_entropy:
+        case Callee::nll_loss: {
+            LossParts &p = loss_parts(e);
+            const std::string reduction = e.params.at("reduction").text;
+            const Shape &target_shape = e.args[1]->shape;
+            if (reduction == "none") return p.per_element;
+            const HExpr sum = cast<float>(reduce(p.per_element, target_shape, target_shape, Reduce::sum));
+            // mean over the non-ignored targets: all ignored gives 0/0 = NaN, as PyTorch >= 1.11.
+            return reduction == "sum" ? sum : Halide::strict_float(sum / p.count);
+        }
+        case Callee::none: break;
+        }
+        throw std::logic_error("unresolved call " + e.text);
+    }
+
+    // ---- reverse-mode differentiation over the spec's expression tree ----
+
+    bool depends_on_grad_input(const Expr &e) {
+        if (e.kind == Expr::name) {
+            if (k_.find_input(e.text)) return std::find(k_.grads.begin(), k_.grads.end(), e.text) != k_.grads.end();
+            auto v = k_.values.find(e.text);
+            return v != k_.values.end() && depends_on_grad_input(*v->second);
+        }
+        for (const ExprPtr &a : e.args) {
+            if (depends_on_grad_input(*a)) return true;
+        }
+        return false;
+    }
+
+    void accumulate(const std::string &input_name, const HExpr &g) {
+        auto it = gradients_.find(input_name);
+        if (it == gradients_.end()) {
+            gradients_[input_name] = g;
+        } else {
+            it->second = it->second + g;
+        }
+    }
+
+    // Adds d(seed . e)/d(inputs) for the adjoint `adjoint` of `e` (an Expr over e.shape).
+    void backprop(const Expr &e, const HExpr &adjoint) {
+        if (!depends_on_grad_input(e)) return;
+        auto to = [&](const Expr &operand, const HExpr &g) { backprop(operand, unbroadcast(g, e.shape, operand.shape)); };
+        switch (e.kind) {
+        case Expr::number:
+        case Expr::string: return;
+        case Expr::name:
+            if (k_.find_input(e.text)) {
+                accumulate(e.text, adjoint);
+            } else {
+                backprop(*k_.values.at(e.text), adjoint);
+            }
+            return;
+        case Expr::negate: backprop(*e.args[0], -adjoint); return;
+        case Expr::binary: {
+            const Expr &l = *e.args[0], &r = *e.args[1];
+            const HExpr a = value(l), b = value(r);
+            if (e.text == "+") {
+                to(l, adjoint);
+                to(r, adjoint);
+            } else if (e.text == "-") {
+                to(l, adjoint);
+                to(r, -adjoint);
+            } else if (e.text == "*") {
+                to(l, adjoint * b);
+                to(r, adjoint * a);
+            } else if (e.text == "/") {
+                to(l, adjoint / b);
+                to(r, -adjoint * a / (b * b));
+            }
+            return;  // comparisons have no gradient
+        }
+        case Expr::call: break;
+        }
+        const HExpr y = value(e);
+        switch (e.callee) {
+        case Callee::where: {
+            const HExpr c = value(*e.args[0]);
+            to(*e.args[1], select(c, adjoint, f32(0)));
+            to(*e.args[2], select(c, f32(0), adjoint));
+            return;
+        }
+        case Callee::min:
+        case Callee::max: {
+            // As ATen's minimum/maximum backward: ties split the gradient evenly.
+            const HExpr a = value(*e.args[0]), b = value(*e.args[1]);
+            const HExpr a_wins = e.callee == Callee::min ? a < b : a > b;
+            const HExpr b_wins = e.callee == Callee::min ? b < a : b > a;
+            to(*e.args[0], select(a == b, adjoint * 0.5f, a_wins, adjoint, f32(0)));
+            to(*e.args[1], select(a == b, adjoint * 0.5f, b_wins, adjoint, f32(0)));
+            return;
+        }
+        case Callee::abs: {
+            const HExpr a = value(*e.args[0]);
+            to(*e.args[0], adjoint * select(a > 0.0f, f32(1), a < 0.0f, f32(-1), f32(0)));
+            return;
+        }
+        case Callee::exp: to(*e.args[0], adjoint * y); return;
+        case Callee::log: to(*e.args[0], adjoint / value(*e.args[0])); return;
+        case Callee::sqrt: to(*e.args[0], adjoint / (2.0f * y)); return;
+        case Callee::pointwise_op: {
+            const registry::Op &op = registry::find_op(e.text);
+            const HExpr saved = op.saved == registry::Saved::input ? value(*e.args[0]) : y;
+            to(*e.args[0], ops::pointwise_algorithm(e.text).backward(adjoint, saved, pointwise_params(e)));
+            return;
+        }
+        case Callee::softmax_op: {
+            // As softmax_ops' backward: s y (g - sum(g y)); log_softmax: s (g - exp(y) sum(g)).
+            const double beta = e.params.at("beta").number;
+            const HExpr scale = f32(e.text == "softmin" ? -beta : beta);
+            const Shape &shape = e.shape;
+            if (e.text == "log_softmax") {
+                const HExpr sum = cast<float>(reduce(adjoint, shape, {e.reduced_dim}, Reduce::sum));
+                to(*e.args[0], scale * (adjoint - math::exp(y) * sum));
+            } else {
+                const HExpr sum = cast<float>(reduce(adjoint * y, shape, {e.reduced_dim}, Reduce::sum));
+                to(*e.args[0], scale * (y * (adjoint - sum)));
+            }
+            return;
+        }
+        case Callee::cross_entropy:
+        case Callee::nll_loss: {
+            LossParts &p = loss_parts(e);
+            const std::string reduction = e.params.at("reduction").text;
+            // The adjoint of each per-element loss.
+            const HExpr g = reduction == "mean" ? adjoint / p.count : adjoint;
+            const Expr &in = *e.args[0];
+            const HExpr is_target = var(e.reduced_dim) == p.index;
+            HExpr d;
+            if (e.callee == Callee::cross_entropy) {
+                const double ls = e.params.at("label_smoothing").number;
+                HExpr q = select(is_target, f32(1 - ls), f32(0));
+                if (ls > 0) q = q + f32(ls) / cast<float>(extent(e.reduced_dim));
+                d = (p.probabilities - q) * g;
+            } else {
+                d = select(is_target, -g, f32(0));
+            }
+            backprop(in, select(p.valid, d, f32(0)));
+            return;
+        }
+        default: return;
+        }
+    }
+
+    void differentiate() {
+        for (const std::string &name : k_.declared_output_names) {
+            const TensorDecl &d = *k_.find_output(name);
+            const Expr &e = *k_.values.at(name);
+            const HExpr seed = d.dims.empty() ? f32(1) : input("grad_" + name);
+            backprop(e, unbroadcast(seed, d.dims, e.shape));
+        }
+    }
+
+    // ---- schedules ----
+
+    void schedule_output(Func out, const TensorDecl &d) {
+        const int rank = static_cast<int>(d.dims.size());
+        if (rank == 0) return;
+        HExpr elements = cast<int64_t>(1);
+        for (int i = 0; i < rank; ++i) elements = elements * out.output_buffer().dim(i).extent();
+        if (rank == 2) {
+            schedules::schedule_pointwise_cpu(out, dense_, elements, target_);
+            return;
+        }
+        const int vector = target_.natural_vector_size<float>() * 2;
+        Var inner = out.args()[0], outer = out.args()[static_cast<size_t>(rank - 1)];
+        if (rank == 1) {
+            Var task("task"), lane("lane");
+            out.split(inner, task, inner, 32 * 1024, Halide::TailStrategy::GuardWithIf).parallel(task);
+            out.vectorize(inner, vector, Halide::TailStrategy::Predicate);
+            return;
+        }
+        out.vectorize(inner, vector, Halide::TailStrategy::Predicate).parallel(outer);
+    }
+
+    // Reductions are computed once, before the outputs, in parallel over their outermost kept dim.
+    void schedule_reduction(Func f) {
+        f.compute_root();
+        if (f.args().empty()) return;
+        Var outer = f.args().back();
+        f.parallel(outer);
+        for (int u = 0; u < f.num_update_definitions(); ++u) f.update(u).parallel(outer);
+    }
+
+    const Kernel &k_;
+    Halide::Target target_;
+    std::map<std::string, Var> vars_;
+    std::map<std::string, ImageParam> inputs_;
+    std::map<std::string, HExpr> extents_;
+    std::map<const Expr *, HExpr> memo_;
+    std::map<std::string, HExpr> gradients_;
+    std::vector<Func> reductions_;
+    std::vector<IndexCheck> index_checks_;
+    HExpr dense_ = Halide::Internal::const_true();
+    bool elementwise_ = true;
+};
+
+}  // namespace
+
+LoweredKernel lower(const Kernel &kernel, const Halide::Target &target) {
+    return Lowerer(kernel, target).run();
+}
+
+}  // namespace nnf::spec

@@ -1,0 +1,570 @@
+#include "loss_driver.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "cpu_dispatch.h"
+#include "error.h"
+#include "pointwise_driver.h"
+#include "tensor.h"
+
+namespace nnf::rt {
+namespace {
+
+std::atomic<int64_t> rows_per_call_for_testing{0};
+
+// Blocks of about this many logits per kernel call: the row reductions and the gradient then
+// read the block from L2 (256 KB), so the logits come from memory once.
+constexpr int64_t kLogitsPerCall = 64 * 1024;
+
+const float kOne = 1.0f;
+
+std::string shape_string(const DLTensor &t) {
+    std::string s = "[";
+    for (int d = 0; d < t.ndim; ++d) s += (d ? ", " : "") + std::to_string(t.shape[d]);
+    return s + "]";
+}
+
+std::string shape_string(const std::vector<int64_t> &shape) {
+    std::string s = "[";
+    for (size_t d = 0; d < shape.size(); ++d) s += (d ? ", " : "") + std::to_string(shape[d]);
+    return s + "]";
+}
+
+int64_t stride_of(const DLTensor &t, int d) {
+    if (t.strides) return t.strides[d];
+    int64_t s = 1;
+    for (int k = t.ndim - 1; k > d; --k) s *= t.shape[k];
+    return s;
+}
+
+char *element0(const DLTensor &t) {
+    return static_cast<char *>(t.data) + t.byte_offset;
+}
+
+bool has_shape(const DLTensor &t, const std::vector<int64_t> &shape) {
+    if (t.ndim != static_cast<int>(shape.size())) return false;
+    for (int d = 0; d < t.ndim; ++d) {
+        if (t.shape[d] != shape[static_cast<size_t>(d)]) return false;
+    }
+    return true;
+}
+
+nnf_status check_reduction(const char *function, nnf_reduction reduction) {
+    if (reduction != NNF_REDUCTION_NONE && reduction != NNF_REDUCTION_MEAN && reduction != NNF_REDUCTION_SUM) {
+        return fail(function, NNF_ERR_INVALID_ARGUMENT,
+                    "params->reduction = %d is not an nnf_reduction value (NONE 0, MEAN 1, SUM 2)",
+                    static_cast<int>(reduction));
+    }
+    return NNF_OK;
+}
+
+// A reduced loss (or its grad_output) is one element: 0-d as PyTorch's, or any shape of one
+// element.
+nnf_status check_one_element(const char *function, const TensorArg &arg, const char *why) {
+    if (element_count(*arg.tensor) != 1) {
+        return fail(function, NNF_ERR_SHAPE_MISMATCH, "%s has shape %s but %s needs one element", arg.name,
+                    shape_string(*arg.tensor).c_str(), why);
+    }
+    return NNF_OK;
+}
+
+const char *reduction_name(nnf_reduction r) {
+    return r == NNF_REDUCTION_MEAN ? "reduction mean" : "reduction sum";
+}
+
+float *float_at(const DLTensor &t) {
+    return reinterpret_cast<float *>(element0(t));
+}
+
+// Sums doubles with Neumaier's compensation: partial sums of 2^31 rows keep full double accuracy.
+struct CompensatedSum {
+    double sum = 0, compensation = 0;
+    void add(double v) {
+        const double t = sum + v;
+        compensation += std::fabs(sum) >= std::fabs(v) ? (sum - t) + v : (v - t) + sum;
+        sum = t;
+    }
+    double value() const { return sum + compensation; }
+};
+
+}  // namespace
+
+void set_loss_rows_per_call_for_testing(int64_t rows) {
+    rows_per_call_for_testing = rows;
+}
+
+// ---- Elementwise losses ----------------------------------------------------------------------
+
+nnf_status run_elementwise_loss_forward(const char *function, const DLTensor *input, const DLTensor *target,
+                                        DLTensor *output, nnf_reduction reduction, float width,
+                                        const ElementwiseLossKernels &kernels) {
+    if (nnf_status s = check_reduction(function, reduction)) return s;
+    if (reduction == NNF_REDUCTION_NONE) {
+        return run_pointwise(function, {{"input", input}, {"target", target}}, {"output", output},
+                             [&](halide_buffer_t *in, halide_buffer_t *out) {
+                                 return kernels.none(&in[0], &in[1], width, out);
+                             },
+                             nullptr);
+    }
+    const TensorArg args[] = {{"input", input}, {"target", target}, {"output", output}};
+    for (const TensorArg &a : args) {
+        if (nnf_status s = check_tensor(function, a)) return s;
+    }
+    Backend backend;
+    int device_id;
+    if (nnf_status s = check_devices(function, args, 3, /*cuda_kernels=*/false, &backend, &device_id)) return s;
+    if (nnf_status s = check_same_shape(function, args[0], args[1])) return s;
+    if (nnf_status s = check_one_element(function, args[2], reduction_name(reduction))) return s;
+    const int64_t n = element_count(*input);
+    CompensatedSum total;
+    if (n > 0) {
+        const DLTensor *tensors[] = {input, target};
+        const Layout layout = plan_layout(tensors, 2);
+        std::vector<double> row_sums;
+        mark_kernels_started();
+        clear_kernel_error();
+        const int result = for_each_slice(layout, [&](halide_buffer_t *b) {
+            const int32_t rows = b[0].dim[1].extent;
+            row_sums.resize(static_cast<size_t>(rows));
+            halide_dimension_t dim(0, rows, 1);
+            halide_buffer_t out = halide_buffer_t();
+            out.host = reinterpret_cast<uint8_t *>(row_sums.data());
+            out.type = halide_type_t(halide_type_float, 64);
+            out.dimensions = 1;
+            out.dim = &dim;
+            if (int r = kernels.sum(&b[0], &b[1], width, &out)) return r;
+            for (double v : row_sums) total.add(v);
+            return 0;
+        });
+        if (nnf_status s = kernel_status(function, result)) return s;
+    }
+    // mean of nothing is NaN, as PyTorch's (0 / 0).
+    const double value = reduction == NNF_REDUCTION_MEAN ? total.value() / static_cast<double>(n) : total.value();
+    *float_at(*output) = static_cast<float>(value);
+    return NNF_OK;
+}
+
+nnf_status run_elementwise_loss_backward(const char *function, const DLTensor *grad_output, const DLTensor *input,
+                                         const DLTensor *target, DLTensor *grad_input, nnf_reduction reduction,
+                                         float width, const ElementwiseLossKernels &kernels) {
+    if (nnf_status s = check_reduction(function, reduction)) return s;
+    auto call = [&](halide_buffer_t *in, halide_buffer_t *out, float scale) {
+        return kernels.backward(&in[0], &in[1], &in[2], width, scale, out);
+    };
+    if (reduction == NNF_REDUCTION_NONE) {
+        return run_pointwise(function, {{"grad_output", grad_output}, {"input", input}, {"target", target}},
+                             {"grad_input", grad_input},
+                             [&](halide_buffer_t *in, halide_buffer_t *out) { return call(in, out, 1.0f); }, nullptr);
+    }
+    if (nnf_status s = check_tensor(function, {"grad_output", grad_output})) return s;
+    if (nnf_status s = check_tensor(function, {"input", input})) return s;
+    if (nnf_status s = check_one_element(function, {"grad_output", grad_output}, reduction_name(reduction))) return s;
+    // The one grad_output element, broadcast to the input's shape with zero strides.
+    int64_t zero_strides[NNF_MAX_DIMS] = {};
+    DLTensor broadcast = *grad_output;
+    broadcast.ndim = input->ndim;
+    broadcast.shape = input->shape;
+    broadcast.strides = zero_strides;
+    broadcast.byte_offset = 0;
+    broadcast.data = element0(*grad_output);
+    const int64_t n = element_count(*input);
+    // ATen's norm: 1 / numel under mean.
+    const float scale = reduction == NNF_REDUCTION_MEAN && n > 0 ? static_cast<float>(1.0 / static_cast<double>(n)) : 1.0f;
+    return run_pointwise(function, {{"grad_output", &broadcast}, {"input", input}, {"target", target}},
+                         {"grad_input", grad_input},
+                         [&](halide_buffer_t *in, halide_buffer_t *out) { return call(in, out, scale); }, nullptr);
+}
+
+// ---- Classification losses -------------------------------------------------------------------
+
+namespace {
+
+// One tensor of a classification call in the logical dims [N, C, d1..dK] of the input (a 1-D
+// input (C) is [1, C]): per-row tensors have stride 0 along C, a broadcast scalar 0 everywhere,
+// the weight 0 everywhere but C.
+struct ViewTensor {
+    char *base = nullptr;
+    int element_size = 4;
+    halide_type_t type = halide_type_t(halide_type_float, 32);
+    int64_t stride[NNF_MAX_DIMS + 1] = {};
+};
+
+int64_t read_target(const ViewTensor &t, int64_t offset) {
+    int64_t v;
+    std::memcpy(&v, t.base + offset * 8, sizeof v);
+    return v;
+}
+
+// Row-major coordinates of row `r` over `shape`, as "[n, d1, ...]" ("[]" for a 0-d target).
+std::string position_string(int64_t r, const std::vector<int64_t> &shape) {
+    std::vector<int64_t> index(shape.size());
+    for (size_t d = shape.size(); d-- > 0;) {
+        index[d] = shape[d] ? r % shape[d] : 0;
+        r = shape[d] ? r / shape[d] : 0;
+    }
+    return shape_string(index);
+}
+
+}  // namespace
+
+nnf_status run_classification_loss(const char *function, const ClassificationCall &call) {
+    using Mode = ClassificationMode;
+    const bool want_loss = call.mode != Mode::backward;
+    const bool want_grad = call.mode != Mode::forward;
+    if (nnf_status s = check_reduction(function, call.reduction)) return s;
+
+    // Tensors and dtypes.
+    if (nnf_status s = check_tensor(function, {"input", call.input})) return s;
+    const DLTensor *target = call.target;
+    if (!target) return fail(function, NNF_ERR_INVALID_ARGUMENT, "target is NULL");
+    const bool indices = target->dtype.code == kDLInt && target->dtype.bits == 64 && target->dtype.lanes == 1;
+    if (!indices) {
+        if (call.log_probabilities) {
+            return fail(function, NNF_ERR_UNSUPPORTED_DTYPE,
+                        "target has dtype (code %d, bits %d, lanes %d); expected int64 class indices",
+                        target->dtype.code, target->dtype.bits, target->dtype.lanes);
+        }
+        if (target->dtype.code != kDLFloat || target->dtype.bits != 32 || target->dtype.lanes != 1) {
+            return fail(function, NNF_ERR_UNSUPPORTED_DTYPE,
+                        "target has dtype (code %d, bits %d, lanes %d); expected int64 class indices or float32 "
+                        "class probabilities",
+                        target->dtype.code, target->dtype.bits, target->dtype.lanes);
+        }
+    }
+    if (indices) {
+        // check_tensor is for float32; the same checks for the int64 indices, 8-byte aligned.
+        DLTensor as_float = *target;
+        as_float.dtype = {kDLFloat, 32, 1};
+        if (nnf_status s = check_tensor(function, {"target", &as_float})) return s;
+        if (element_count(*target) > 0 && reinterpret_cast<uintptr_t>(element0(*target)) % 8 != 0) {
+            return fail(function, NNF_ERR_INVALID_ARGUMENT, "target data + byte_offset is not 8-byte aligned");
+        }
+    } else if (nnf_status s = check_tensor(function, {"target", target})) {
+        return s;
+    }
+    TensorArg args[8];
+    int num_args = 0;
+    args[num_args++] = {"input", call.input};
+    args[num_args++] = {"target", target};
+    if (call.weight) args[num_args++] = {"weight", call.weight};
+    if (want_grad && call.grad_output) args[num_args++] = {"grad_output", call.grad_output};
+    if (want_loss) args[num_args++] = {"output", call.output};
+    if (want_loss && call.total_weight) args[num_args++] = {"total_weight", call.total_weight};
+    if (want_grad) args[num_args++] = {"grad_input", call.grad_input};
+    for (int a = 2; a < num_args; ++a) {
+        if (nnf_status s = check_tensor(function, args[a])) return s;
+    }
+    if (call.mode == Mode::backward && !call.grad_output) {
+        return fail(function, NNF_ERR_INVALID_ARGUMENT, "grad_output is NULL");
+    }
+    Backend backend;
+    int device_id;
+    if (nnf_status s = check_devices(function, args, num_args, /*cuda_kernels=*/false, &backend, &device_id)) return s;
+
+    // Shapes: input (C), (N, C) or (N, C, d1..dK); rows are the input's shape without dim 1.
+    const DLTensor &input = *call.input;
+    if (input.ndim < 1) {
+        return fail(function, NNF_ERR_SHAPE_MISMATCH, "input has shape [] but needs a class dim: (C), (N, C) or (N, C, d1..dK)");
+    }
+    const int class_dim = input.ndim == 1 ? 0 : 1;
+    const int64_t C = input.shape[class_dim];
+    std::vector<int64_t> row_shape;
+    for (int d = 0; d < input.ndim; ++d) {
+        if (d != class_dim) row_shape.push_back(input.shape[d]);
+    }
+    std::vector<int64_t> input_shape(input.shape, input.shape + input.ndim);
+    int64_t rows = 1;
+    for (int64_t e : row_shape) rows *= e;
+    if (indices && !has_shape(*target, row_shape)) {
+        return fail(function, NNF_ERR_SHAPE_MISMATCH, "target has shape %s but input %s needs class indices of shape %s",
+                    shape_string(*target).c_str(), shape_string(input).c_str(), shape_string(row_shape).c_str());
+    }
+    if (!indices && !has_shape(*target, input_shape)) {
+        return fail(function, NNF_ERR_SHAPE_MISMATCH,
+                    "target has shape %s but class probabilities must have the input's shape %s",
+                    shape_string(*target).c_str(), shape_string(input).c_str());
+    }
+    if (call.weight && !has_shape(*call.weight, {C})) {
+        return fail(function, NNF_ERR_SHAPE_MISMATCH, "weight has shape %s but input %s has %" PRId64 " classes",
+                    shape_string(*call.weight).c_str(), shape_string(input).c_str(), C);
+    }
+    const bool none = call.reduction == NNF_REDUCTION_NONE;
+    if (want_loss) {
+        if (none && !has_shape(*call.output, row_shape)) {
+            return fail(function, NNF_ERR_SHAPE_MISMATCH, "output has shape %s but reduction none needs %s",
+                        shape_string(*call.output).c_str(), shape_string(row_shape).c_str());
+        }
+        if (!none) {
+            if (nnf_status s = check_one_element(function, {"output", call.output}, reduction_name(call.reduction))) return s;
+        }
+        if (call.total_weight) {
+            if (nnf_status s = check_one_element(function, {"total_weight", call.total_weight}, "total_weight")) return s;
+        }
+    }
+    if (want_grad) {
+        if (call.grad_output) {
+            if (none && !has_shape(*call.grad_output, row_shape)) {
+                return fail(function, NNF_ERR_SHAPE_MISMATCH, "grad_output has shape %s but reduction none needs %s",
+                            shape_string(*call.grad_output).c_str(), shape_string(row_shape).c_str());
+            }
+            if (!none) {
+                if (nnf_status s = check_one_element(function, {"grad_output", call.grad_output},
+                                                     reduction_name(call.reduction))) {
+                    return s;
+                }
+            }
+        }
+        if (nnf_status s = check_same_shape(function, {"input", call.input}, {"grad_input", call.grad_input})) return s;
+    }
+    if (C == 0 && rows > 0) {
+        return fail(function, NNF_ERR_INVALID_ARGUMENT, "input %s has no classes", shape_string(input).c_str());
+    }
+    const bool empty = rows == 0 || C == 0;
+    if (want_grad && !empty) {
+        const TensorArg grad{"grad_input", call.grad_input};
+        if (nnf_status s = check_no_self_overlap(function, grad)) return s;
+        if (nnf_status s = check_output_aliasing(function, grad, {"input", call.input})) return s;
+        if (!indices) {
+            if (nnf_status s = check_output_aliasing(function, grad, {"target", target})) return s;
+        }
+        if (call.weight) {
+            if (nnf_status s = check_output_aliasing(function, grad, {"weight", call.weight})) return s;
+        }
+    }
+    if (want_loss && none && !empty) {
+        const TensorArg out{"output", call.output};
+        if (nnf_status s = check_no_self_overlap(function, out)) return s;
+        // The per-row losses are written while the logits are still being read.
+        if (nnf_status s = check_output_aliasing(function, out, {"input", call.input})) return s;
+        if (want_grad) {
+            if (nnf_status s = check_output_aliasing(function, out, {"grad_input", call.grad_input})) return s;
+        }
+    }
+
+    // The logical dims [N, C, d1..dK] and every tensor's strides in them.
+    const int L = input.ndim == 1 ? 2 : input.ndim;
+    int64_t extent[NNF_MAX_DIMS + 1];
+    extent[0] = input.ndim == 1 ? 1 : input.shape[0];
+    extent[1] = C;
+    for (int d = 2; d < L; ++d) extent[d] = input.shape[d];
+    auto full_view = [&](const DLTensor &t) {
+        ViewTensor v;
+        v.base = element0(t);
+        if (t.ndim == 1) {
+            v.stride[1] = stride_of(t, 0);
+        } else {
+            for (int d = 0; d < L; ++d) v.stride[d] = stride_of(t, d);
+        }
+        return v;
+    };
+    auto row_view = [&](const DLTensor &t) {  // shape row_shape
+        ViewTensor v;
+        v.base = element0(t);
+        for (int d = 0; d < t.ndim; ++d) v.stride[d == 0 ? 0 : d + 1] = stride_of(t, d);
+        return v;
+    };
+    auto scalar_view = [&](const float *value) {
+        ViewTensor v;
+        v.base = reinterpret_cast<char *>(const_cast<float *>(value));
+        return v;
+    };
+
+    // Class indices: every target in [0, C) or ignore_index, checked before anything is written;
+    // and the mean's divisor, the summed weight of the non-ignored targets.
+    ViewTensor target_view;
+    if (indices) {
+        target_view = row_view(*target);
+        target_view.element_size = 8;
+        target_view.type = halide_type_t(halide_type_int, 64);
+    } else {
+        target_view = full_view(*target);
+    }
+    ViewTensor weight_view = call.weight ? ViewTensor() : scalar_view(&kOne);
+    if (call.weight) {
+        weight_view.base = element0(*call.weight);
+        weight_view.stride[1] = stride_of(*call.weight, 0);
+    }
+    CompensatedSum weight_sum;
+    if (indices) {
+        std::vector<int64_t> index(row_shape.size(), 0);
+        for (int64_t r = 0; r < rows; ++r) {
+            int64_t offset = 0;
+            for (size_t d = 0; d < row_shape.size(); ++d) offset += index[d] * stride_of(*target, static_cast<int>(d));
+            const int64_t t = read_target(target_view, offset);
+            if (t != call.ignore_index) {
+                if (t < 0 || t >= C) {
+                    return fail(function, NNF_ERR_INDEX_OUT_OF_RANGE,
+                                "target%s = %" PRId64 " is out of range for %" PRId64 " classes (ignore_index %" PRId64 ")",
+                                position_string(r, row_shape).c_str(), t, C, call.ignore_index);
+                }
+                weight_sum.add(call.weight ? static_cast<double>(*reinterpret_cast<const float *>(
+                                                 weight_view.base + t * weight_view.stride[1] * 4))
+                                           : 1.0);
+            }
+            for (size_t d = row_shape.size(); d-- > 0;) {
+                if (++index[d] < row_shape[d]) break;
+                index[d] = 0;
+            }
+        }
+    }
+    // PyTorch's mean: over the summed weight of non-ignored targets (0 / 0 = NaN when all are
+    // ignored), for probabilities over N d1..dK.
+    const double divisor = indices ? weight_sum.value() : static_cast<double>(rows);
+    const bool mean = call.reduction == NNF_REDUCTION_MEAN;
+    const float grad_scale_factor = mean ? static_cast<float>(1.0 / divisor) : 1.0f;
+
+    const ClassificationKernels &kernels = indices ? call.index_kernels : call.probability_kernels;
+    if (!(want_loss && want_grad ? kernels.forward_backward != nullptr
+                                 : (want_loss ? kernels.forward != nullptr : kernels.backward != nullptr))) {
+        return fail(function, NNF_ERR_INVALID_ARGUMENT, "this target dtype has no kernel for the call");
+    }
+
+    std::vector<float> row_losses;  // mean and sum: one float per row, summed in double
+    ViewTensor x_view = full_view(input), loss_view, grad_view, grad_scale_view;
+    if (want_loss) {
+        if (none) {
+            loss_view = row_view(*call.output);
+        } else {
+            row_losses.assign(static_cast<size_t>(rows), 0.0f);
+            DLTensor scratch = {};
+            scratch.data = row_losses.data();
+            scratch.ndim = static_cast<int32_t>(row_shape.size());
+            scratch.shape = row_shape.data();
+            loss_view = row_view(scratch);
+        }
+    }
+    if (want_grad) {
+        grad_view = full_view(*call.grad_input);
+        if (!call.grad_output) {
+            grad_scale_view = scalar_view(&kOne);
+        } else if (none) {
+            grad_scale_view = row_view(*call.grad_output);
+        } else {
+            grad_scale_view = scalar_view(float_at(*call.grad_output));
+        }
+    }
+
+    if (!empty) {
+        // The d dims merged where every tensor allows it; the innermost (merged) one is the
+        // kernels' i, the others are looped here.
+        ViewTensor *views[] = {&x_view, &target_view, &weight_view, &loss_view, &grad_view, &grad_scale_view};
+        const bool used[] = {true, true, true, want_loss, want_grad, want_grad};
+        int64_t d_extent[NNF_MAX_DIMS];
+        int64_t d_stride[6][NNF_MAX_DIMS];
+        int nd = 0;
+        for (int d = 2; d < L; ++d) {
+            if (extent[d] == 1) continue;
+            bool merge = nd > 0;
+            for (int t = 0; merge && t < 6; ++t) {
+                if (used[t]) merge = d_stride[t][nd - 1] == views[t]->stride[d] * extent[d];
+            }
+            if (merge) {
+                d_extent[nd - 1] *= extent[d];
+                for (int t = 0; t < 6; ++t) d_stride[t][nd - 1] = views[t]->stride[d];
+            } else {
+                d_extent[nd] = extent[d];
+                for (int t = 0; t < 6; ++t) d_stride[t][nd] = views[t]->stride[d];
+                ++nd;
+            }
+        }
+        const int64_t ni = nd > 0 ? d_extent[nd - 1] : 1;
+        const int64_t N = extent[0];
+        int64_t budget = rows_per_call_for_testing.load();
+        if (budget <= 0) budget = std::max<int64_t>(1, kLogitsPerCall / C);
+        int64_t i_block = std::min(ni, budget), o_block = std::clamp<int64_t>(budget / i_block, 1, N);
+        const int64_t limit = max_span_per_call();
+        auto span = [&](int64_t ib, int64_t ob) {
+            int64_t worst = 0;
+            for (int t = 0; t < 6; ++t) {
+                if (!used[t]) continue;
+                const int64_t si = nd > 0 ? d_stride[t][nd - 1] : 0;
+                worst = std::max(worst, abs64(views[t]->stride[1]) * (C - 1) + abs64(si) * (ib - 1) +
+                                            abs64(views[t]->stride[0]) * (ob - 1));
+            }
+            return worst;
+        };
+        while (span(i_block, o_block) > limit && o_block > 1) o_block = (o_block + 1) / 2;
+        while (span(i_block, o_block) > limit && i_block > 1) i_block = (i_block + 1) / 2;
+        if (span(i_block, o_block) > limit) {
+            return fail(function, NNF_ERR_INVALID_ARGUMENT,
+                        "one row of %" PRId64 " classes spans %" PRId64 " elements in memory; at most %" PRId64
+                        " are supported",
+                        C, span(1, 1), limit);
+        }
+
+        halide_buffer_t buffers[6];
+        halide_dimension_t dims[6][3];
+        auto make = [&](int t, int64_t offset, int64_t ib, int64_t ob, int rank_kind) {
+            // rank_kind: 3 = (c, i, o), 2 = (i, o), 1 = (c)
+            const ViewTensor &v = *views[t];
+            const int64_t si = nd > 0 ? d_stride[t][nd - 1] : 0;
+            const int64_t c_stride = C > 1 ? v.stride[1] : 0, i_stride = ib > 1 ? si : 0,
+                          o_stride = ob > 1 ? v.stride[0] : 0;
+            int n = 0;
+            if (rank_kind != 2) dims[t][n++] = halide_dimension_t(0, static_cast<int32_t>(C), static_cast<int32_t>(c_stride));
+            if (rank_kind != 1) {
+                dims[t][n++] = halide_dimension_t(0, static_cast<int32_t>(ib), static_cast<int32_t>(i_stride));
+                dims[t][n++] = halide_dimension_t(0, static_cast<int32_t>(ob), static_cast<int32_t>(o_stride));
+            }
+            buffers[t] = halide_buffer_t();
+            buffers[t].host = reinterpret_cast<uint8_t *>(v.base + offset * v.element_size);
+            buffers[t].type = v.type;
+            buffers[t].dimensions = n;
+            buffers[t].dim = dims[t];
+        };
+        const int target_rank = indices ? 2 : 3;
+        int64_t index[NNF_MAX_DIMS] = {};
+        mark_kernels_started();
+        clear_kernel_error();
+        int result = 0;
+        while (result == 0) {
+            for (int64_t o = 0; result == 0 && o < N; o += o_block) {
+                const int64_t ob = std::min(o_block, N - o);
+                for (int64_t i = 0; result == 0 && i < ni; i += i_block) {
+                    const int64_t ib = std::min(i_block, ni - i);
+                    for (int t = 0; t < 6; ++t) {
+                        if (!used[t]) continue;
+                        int64_t offset = o * views[t]->stride[0] + (nd > 0 ? i * d_stride[t][nd - 1] : 0);
+                        for (int d = 0; d + 1 < nd; ++d) offset += index[d] * d_stride[t][d];
+                        make(t, offset, ib, ob, t == 0 || t == 4 ? 3 : (t == 1 ? target_rank : (t == 2 ? 1 : 2)));
+                    }
+                    if (want_loss && want_grad) {
+                        result = kernels.forward_backward(&buffers[0], &buffers[1], &buffers[2], call.ignore_index,
+                                                          call.label_smoothing, &buffers[5], grad_scale_factor,
+                                                          &buffers[3], &buffers[4]);
+                    } else if (want_loss) {
+                        result = kernels.forward(&buffers[0], &buffers[1], &buffers[2], call.ignore_index,
+                                                 call.label_smoothing, &buffers[3]);
+                    } else {
+                        result = kernels.backward(&buffers[0], &buffers[1], &buffers[2], call.ignore_index,
+                                                  call.label_smoothing, &buffers[5], grad_scale_factor, &buffers[4]);
+                    }
+                }
+            }
+            int d = 0;
+            for (; d + 1 < nd; ++d) {
+                if (++index[d] < d_extent[d]) break;
+                index[d] = 0;
+            }
+            if (d + 1 >= nd) break;
+        }
+        if (nnf_status s = kernel_status(function, result)) return s;
+    }
+    if (want_loss && !none) {
+        CompensatedSum total;
+        for (float v : row_losses) total.add(v);
+        *float_at(*call.output) = static_cast<float>(mean ? total.value() / divisor : total.value());
+    }
+    if (want_loss && call.total_weight) *float_at(*call.total_weight) = static_cast<float>(divisor);
+    return NNF_OK;
+}
+
+}  // namespace nnf::rt

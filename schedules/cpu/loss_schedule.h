@@ -1,0 +1,34 @@
+// CPU schedules of the loss family.
+#pragma once
+
+#include <vector>
+
+#include "Halide.h"
+#include "ops/loss_ops.h"
+
+namespace nnf::schedules {
+
+struct LossCpuKnobs {
+    // Vector width as a multiple of the target's natural float vector.
+    int vector_multiple = 1;
+};
+
+// The lanes of ops::lane_reduce for this target (its natural float vector).
+int loss_reduction_lanes(const Halide::Target &target);
+
+// Elementwise losses on 2-D slices (i, j): the output vectorized along i, parallel over j.
+void schedule_loss_elementwise_cpu(Halide::Func output, const Halide::Target &target, const LossCpuKnobs &knobs = {});
+
+// The per-row partial sums of an elementwise loss: output(j) over slices (i, j); the lanes of
+// the reduction along i are vectorized, rows run in parallel.
+void schedule_loss_row_sums_cpu(Halide::Func output, ops::LaneReduction sum, const Halide::Target &target);
+
+// Classification losses on blocks of rows (c, i, o) small enough to stay in L2 (the runtime
+// sizes them): the per-row stages for the whole block first (each reduction's lanes
+// vectorized), then the outputs, the gradient vectorized along c. Computing the row stages at
+// the root of the block is what lets the fused kernel write both outputs from one read of the
+// logits, and the gradient overwrite the logits in place.
+void schedule_classification_cpu(ops::ClassificationStages stages, const Halide::Target &target,
+                                 const LossCpuKnobs &knobs = {});
+
+}  // namespace nnf::schedules
