@@ -53,6 +53,9 @@ COMPARISONS = [
 ]
 OTHER_NAMES = {"pytorch": "PyTorch", "onednn": "oneDNN", "xnnpack": "XNNPACK"}
 
+TIME_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+CLOCK = "auto"  # --clock
+
 NAME_RE = re.compile(r"^(?P<impl>[^/]+)/(?P<op>[^/]+)/(?:(?P<direction>forward|backward)/)?"
                      r"n:(?P<n>\d+)/threads:(?P<threads>\d+)")
 
@@ -74,8 +77,12 @@ def parse_args():
     parser.add_argument("--ops", default=".*", help="regular expression on op labels (default: every op)")
     parser.add_argument("--passes", type=int, help="round-robin passes over the implementations (default 3)")
     parser.add_argument("--repetitions", type=int, help="repetitions per benchmark and pass (default 2, quick 1)")
-    parser.add_argument("--min-time", type=float, help="seconds per repetition (default 0.1, quick 0.05)")
+    parser.add_argument("--min-time", type=float, help="seconds per repetition (default 0.1, quick 0.03)")
+    parser.add_argument("--clock", choices=["auto", "cpu", "real"], default="auto",
+                        help="auto (default): the thread's CPU time on 1 thread, wall time on more; or always one")
     args = parser.parse_args()
+    global CLOCK
+    CLOCK = args.clock
 
     cores = os.cpu_count() or 1
     args.sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else (QUICK_SIZES if args.quick else FULL_SIZES)
@@ -92,7 +99,7 @@ def parse_args():
         args.isa = supported[:1] if args.quick else supported
     args.passes = args.passes or 3
     args.repetitions = args.repetitions or (1 if args.quick else 2)
-    args.min_time = args.min_time or (0.05 if args.quick else 0.1)
+    args.min_time = args.min_time or (0.03 if args.quick else 0.1)
     return args
 
 
@@ -205,7 +212,15 @@ def collect(results):
                 continue
             if b.get("run_type", "iteration") != "iteration":
                 continue
-            samples[key].append((b["items_per_second"], b.get("bytes_per_second", 0.0)))
+            # Rates from the calling thread's CPU time on 1 thread: on a shared machine it leaves
+            # out the time the scheduler gave other processes (wall time on a loaded 2-core
+            # machine varied 20% between repetitions, CPU time under 2%). Every library runs a
+            # 1-thread problem on the calling thread. With more threads, wall time.
+            seconds = b["cpu_time" if key[4] == 1 and CLOCK == "auto" or CLOCK == "cpu" else "real_time"]
+            seconds *= TIME_UNITS[b.get("time_unit", "ns")]
+            n = key[3]
+            bytes_per_item = b.get("bytes_per_second", 0.0) / b["items_per_second"] if b["items_per_second"] else 0.0
+            samples[key].append((n / seconds, n / seconds * bytes_per_item))
             if b.get("label"):
                 labels[run_key] = b["label"]
     return samples, errors, labels, context
@@ -269,6 +284,7 @@ def write_markdown(path, args, rows, nnfuse_keys, other_keys, errors, labels, mi
               f"{args.passes} passes x {args.repetitions} repetitions of >= {args.min_time} s each, "
               f"implementations interleaved round-robin; load average {meta['load_before']} before, "
               f"{meta['load_after']} after",
+              f"- Clock: {'CPU time of the calling thread for 1-thread rows, wall time otherwise' if CLOCK == 'auto' else CLOCK + ' time'}",
               ""]
     for key in nnfuse_keys + ["copy"] + other_keys:
         if key in labels:
@@ -380,7 +396,7 @@ def write_plots(plot_dir, args, rows, nnfuse_keys, other_keys):
             if not sel:
                 continue
             fig, ax = plt.subplots(figsize=(8, 0.28 * len(sel) + 1.2))
-            labels = [f"{r['op']} {r['direction'][:3]}" for r in sel]
+            labels = [f"{r['op']} {'fwd' if r['direction'] == 'forward' else 'bwd'}" for r in sel]
             ratios = [r["nnfuse_best"][0] / r["other_best"][0] for r in sel]
             ax.barh(labels, ratios, color=["tab:green" if x >= 1 else "tab:red" for x in ratios])
             ax.axvline(1.0, color="black", linewidth=0.8)

@@ -82,6 +82,8 @@ protected:
 TEST_F(PreluTest, OneDimensionalInputHasOneChannel) {
     check({{1000}, {}, {}, true});
     check({{17}, {3}, {}, true});
+    // Long enough for the schedule that cuts one row into parallel tasks.
+    check({{140001}, {}, {}, true});
 }
 
 TEST_F(PreluTest, WeightPerChannelAndSharedOnContiguousTensors) {

@@ -194,6 +194,19 @@ std::shared_ptr<OnednnRun> prepare_prelu(Problem &problem) {
     return run;
 }
 
+std::string isa_name(dnnl::cpu_isa isa) {
+    switch (isa) {
+    case dnnl::cpu_isa::sse41: return "sse41";
+    case dnnl::cpu_isa::avx: return "avx";
+    case dnnl::cpu_isa::avx2: return "avx2";
+    case dnnl::cpu_isa::avx512_core: return "avx512_core";
+    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
+    default: return std::to_string(static_cast<int>(isa));
+    }
+}
+
 std::function<bool()> prepare_onednn(Problem &problem, int) {
     std::shared_ptr<OnednnRun> run;
     const std::string name = problem.op.info->name;
@@ -224,7 +237,7 @@ int main(int argc, char **argv) {
     onednn.label = [] {
         const dnnl_version_t *v = dnnl_version();
         return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch) +
-               " " + v->hash + " max_isa=" + std::to_string(static_cast<int>(dnnl::get_effective_cpu_isa()));
+               " isa=" + isa_name(dnnl::get_effective_cpu_isa());
     };
     register_op_benchmarks(onednn);
     return run_benchmarks(argc, argv);

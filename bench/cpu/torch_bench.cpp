@@ -172,8 +172,11 @@ const std::map<std::string, TorchAdapter> kTorchAdapters = {
           at::Tensor output = at::empty_like(t.x);
           at::rrelu_with_noise_out(output, t.x, t.scratch, p(t, "lower"), p(t, "upper"), p(t, "training") != 0);
       }}},
+    // The elementwise losses' at::*_loss_out reject a 0-d out tensor they cannot resize to the
+    // input's shape (ATen 2.15 reduces through an input-shaped temporary in `out`): forward runs
+    // the functional form users call (F.mse_loss, ...), its temporary included.
     {"mse_loss",
-     {[](TorchTensors &t) { at::mse_loss_out(t.loss, t.x, t.target, reduction(t)); },
+     {[](TorchTensors &t) { t.scratch = at::mse_loss(t.x, t.target, reduction(t)); },
       [](TorchTensors &t) { at::mse_loss_backward_out(t.grad_input, t.grad_loss, t.x, t.target, reduction(t)); }}},
     // F.l1_loss is composite in ATen (no kernel of its own): eager, as autograd runs it.
     {"l1_loss",
@@ -183,12 +186,12 @@ const std::map<std::string, TorchAdapter> kTorchAdapters = {
           at::mul_out(t.grad_input, at::sgn(t.x - t.target), scale);
       }}},
     {"smooth_l1_loss",
-     {[](TorchTensors &t) { at::smooth_l1_loss_out(t.loss, t.x, t.target, reduction(t), p(t, "beta")); },
+     {[](TorchTensors &t) { t.scratch = at::smooth_l1_loss(t.x, t.target, reduction(t), p(t, "beta")); },
       [](TorchTensors &t) {
           at::smooth_l1_loss_backward_out(t.grad_input, t.grad_loss, t.x, t.target, reduction(t), p(t, "beta"));
       }}},
     {"huber_loss",
-     {[](TorchTensors &t) { at::huber_loss_out(t.loss, t.x, t.target, reduction(t), p(t, "delta")); },
+     {[](TorchTensors &t) { t.scratch = at::huber_loss(t.x, t.target, reduction(t), p(t, "delta")); },
       [](TorchTensors &t) {
           at::huber_loss_backward_out(t.grad_input, t.grad_loss, t.x, t.target, reduction(t), p(t, "delta"));
       }}},

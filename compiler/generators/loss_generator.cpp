@@ -117,27 +117,52 @@ public:
         // Any strides come in: the class dim of a (N, C, d1..dK) input has stride d1..dK.
         for (OutputImageParam b : buffers()) b.dim(0).set_stride(Expr());
         x_->set_estimates({{0, 1024}, {0, 1}, {0, 64}});
-        schedules::schedule_classification_cpu(scheduled, get_target());
+        // Without a weight the runtime passes one 1 with stride 0; a weight tensor is usually
+        // contiguous. Gathering weight[c] with an unknown stride cost more than the exps.
+        const Expr dense = dense_condition(), no_smoothing = *label_smoothing_ == 0.0f;
+        std::vector<Expr> specializations;
+        for (int weight_stride : {0, 1}) {
+            const Expr w = weight_->dim(0).stride() == weight_stride;
+            specializations.push_back(dense && w && no_smoothing);
+            specializations.push_back(dense && w);
+        }
+        schedules::schedule_classification_cpu(scheduled, specializations, get_target());
     }
 
 private:
+    // Every buffer with elements along dim 0 (not the per-row ones) has unit stride there.
+    Expr dense_condition() {
+        Expr dense = Internal::const_true();
+        // Not the weight: without one, the runtime passes a single 1 with stride 0.
+        for (Input<Buffer<float>> *b : {x_, target_}) {
+            if (b) dense = dense && (*b).dim(0).stride() == 1;
+        }
+        for (Output<Buffer<float>> *b : {y_, grad_}) {
+            if (b) dense = dense && (*b).dim(0).stride() == 1;
+        }
+        return dense;
+    }
+
     void generate_elementwise() {
         const ops::ElementwiseLoss kind = ops::elementwise_loss_kind(op);
         Var i("i"), j("j");
         const Expr d = (*x_)(i, j) - (*target_)(i, j);
         if (grad_) {
             (*grad_)(i, j) = ops::elementwise_loss_derivative(kind, d, *width_) * ((*grad_output_)(i, j) * *scale_);
-            schedules::schedule_loss_elementwise_cpu(Func(*grad_), get_target());
+            // grad_output is a full tensor (reduction none) or one value broadcast with stride 0.
+            schedules::schedule_loss_elementwise_cpu(Func(*grad_), dense_condition() && grad_output_->dim(0).stride() == 1,
+                                                     get_target());
+            Func(*grad_).specialize(dense_condition() && grad_output_->dim(0).stride() == 0);
         } else if (y_) {
             (*y_)(i, j) = ops::elementwise_loss(kind, d, *width_);
-            schedules::schedule_loss_elementwise_cpu(Func(*y_), get_target());
+            schedules::schedule_loss_elementwise_cpu(Func(*y_), dense_condition(), get_target());
         } else {
             ops::LaneReduction sum = ops::lane_reduce(
                 [&](const Expr &k) { return ops::elementwise_loss(kind, (*x_)(k, j) - (*target_)(k, j), *width_); },
                 {j}, x_->dim(0).extent(), schedules::loss_reduction_lanes(get_target()), ops::Combine::sum_f64,
                 "row_sum");
             (*row_sum_)(j) = sum.total(j);
-            schedules::schedule_loss_row_sums_cpu(Func(*row_sum_), sum, get_target());
+            schedules::schedule_loss_row_sums_cpu(Func(*row_sum_), sum, dense_condition(), get_target());
         }
         for (OutputImageParam b : buffers()) b.dim(0).set_stride(Expr());
     }

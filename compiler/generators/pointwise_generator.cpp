@@ -43,8 +43,12 @@ public:
             switch (param->type) {
             case registry::ParamType::f32: add_scalar<float>(param->name); break;
             case registry::ParamType::i32: add_scalar<int32_t>(param->name); break;
+            case registry::ParamType::u64: add_scalar<uint64_t>(param->name); break;
+            case registry::ParamType::i64: add_scalar<int64_t>(param->name); break;
             case registry::ParamType::boolean: add_scalar<bool>(param->name); break;
-            case registry::ParamType::enumeration: break;
+            case registry::ParamType::enumeration: break;  // compile-time: the variant
+            case registry::ParamType::reduction:
+                throw std::invalid_argument("pointwise op '" + spec.name + "' cannot take a reduction parameter");
             }
         }
         output_ = add_output<Buffer<float, 2>>(forward ? "y" : "grad_input");

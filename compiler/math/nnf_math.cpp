@@ -1,13 +1,18 @@
-// Algorithms behind nnf_math.h. Two kinds:
+// Algorithms behind nnf_math.h. Three kinds:
 //  * float32 kernels (exp, log, tanh, sigmoid): Cody-Waite reduction, minimax
 //    polynomials, and error-free transforms (strict_float) only where a rounding
 //    would cost the ULP bound. These are the hot activations.
-//  * float64-internal kernels (expm1, log1p, erf, erfc, softplus, log_sigmoid):
+//  * erfc: float32 polynomials (erf(a)/a - 1 below 0.5; erfc(a) e^{a^2} on three
+//    intervals) and the float32 exp polynomial, with the few steps whose rounding
+//    matters (a^2, the reduction of -a^2, the final product) in double.
+//  * float64-internal kernels (expm1, log1p, erf, softplus, log_sigmoid):
 //    widened to double, evaluated to ~1e-11 relative error, rounded once. Exact
 //    special-value behaviour (denormal tails, signed zeros, overflow) then falls
 //    out of the single double->float conversion. Still branch-free vector code.
-// Polynomial coefficients were fitted with mpmath.chebyfit (near-minimax) and
-// checked by exhaustive sweeps (tools/ulp_sweep, docs/math.md).
+// Polynomial coefficients were fitted with mpmath (chebyfit, or weighted least
+// squares on Chebyshev nodes with the coefficients rounded to float one at a
+// time and the rest refitted) and checked by exhaustive sweeps (tools/ulp_sweep,
+// docs/math.md).
 #include "math/nnf_math.h"
 
 #include <cstdint>
@@ -192,7 +197,7 @@ Expr log1p_f64_nonneg(const Expr &v) {
     return select(v < D(1e-4), tiny, log_f64(v + D(1.0)));
 }
 
-// erf / erfc in double on a = |x|.
+// erf in double on a = |x| (the float32 erfc below is faster; erf stays here).
 // erf(a) = a P(a^2) on [0, 1].
 const std::initializer_list<double> kErfSmall = {
     1.1283791670946768, -0.3761263888963531, 0.11283791308604582, -0.026866133235095593,
@@ -228,6 +233,84 @@ ErfParts erf_parts(const Expr &x) {
     Expr g = select(al < D(2.0), g12, select(al < D(4.0), g24, g4));
     // al * al is exact in double (24-bit x), so exp sees the exact argument.
     return {a < D(1.0), as * horner(as * as, kErfSmall), exp_f64(-(al * al)) * g};
+}
+
+// ---------------------------------------------------------------------------
+// float32 erf / erfc on a = |x|.
+// Small a (< 0.5): erf(a) = a + a R(a^2), |R - (erf(a)/a - 1)| <= 2^-29 (1 + R).
+const std::initializer_list<float> kErfR = {0.12837916612625122f, -0.37612611055374146f,
+                                            0.11282855272293091f, -0.026758812367916107f,
+                                            0.004720761906355619f};
+// a >= 0.5: erfc(a) = exp(-a^2) g(a), g = erfc(a) e^{a^2}, as c0 + t G(t) with
+//   [0.5, 1.5):   t = a - 1.0239750146865845 (g(t=0) is within 2^-37 of c0)
+//   [1.5, 2.5):   t = a - 1.9627000093460083
+//   [2.5, 10.06]: g = (c0 + u G(u)) / a, u = 1/a^2
+// relative errors 2^-26.6, 2^-27.7, 2^-28.5 (coefficients as rounded to float).
+constexpr float kErfcX0 = 1.0239750146865845f;
+constexpr float kErfcX1 = 1.9627000093460083f;
+constexpr float kErfcC0 = 0.4211209714412689f;
+constexpr float kErfcC1 = 0.259438157081604f;
+constexpr float kErfcC2 = 0.5641895532608032f;
+const std::initializer_list<float> kErfcG0 = {
+    -0.2659444808959961f, 0.14880023896694183f, -0.07571718096733093f, 0.035637930035591125f,
+    -0.015698157250881195f, 0.0064907437190413475f, -0.002541677327826619f, 0.001074271509423852f,
+    -0.0004234511579852551f};
+const std::initializer_list<float> kErfcG1 = {
+    -0.10998062044382095f, 0.04357914254069328f, -0.016298675909638405f, 0.005795486271381378f,
+    -0.0019676785450428724f, 0.0006412013317458332f, -0.0002129273780155927f, 6.501936150016263e-05f};
+const std::initializer_list<float> kErfcG2 = {
+    -0.2820888161659241f, 0.4226965308189392f, -1.0406579971313477f, 3.306683301925659f,
+    -10.702630043029785f, 27.617494583129883f, -44.27978515625f, 29.740249633789062f};
+// (float)erfc(a) == 0 from here on; erfc(-a) rounds to 2 and erf(a) to 1 from here on.
+constexpr uint32_t kErfcZeroBits = 0x4120ddfcu;  // 10.0541954
+constexpr uint32_t kErfcTwoBits = 0x407547cbu;   // 3.8325069
+constexpr uint32_t kErfOneBits = 0x407ad445u;    // 3.9192059
+
+// erfc(a) for a >= 0.5 (a = |x|, may be inf), as a strict float expression.
+// erfc(a) = 2^k e^r g(a) with -a^2 = k ln2 + r: a^2 is exact in double, r is
+// reduced in double and e^r - 1 - r = q(r) comes from the float polynomial, so
+// (1 + r + q) (c0 + gt) [1/a] is formed in double (1/a by one Newton step from
+// the float reciprocal) and rounded to float once; the scaling by 2^k rounds
+// again only for denormal results.
+Expr erfc_large(const Expr &a) {
+    return bind(Halide::strict_float(Halide::clamp(a, F(0.5f), F_bits(kErfcZeroBits))), [&](const Expr &av) {
+        Expr ad = Halide::cast<double>(av);
+        // k = round(-a^2 / ln2) from the float square (k one off is harmless).
+        Expr t = Halide::strict_float((av * av) * F(-kLog2e) + F(12582912.0f));
+        return bind(t, [&](const Expr &tv) {
+            Expr kf = Halide::strict_float(tv - F(12582912.0f));
+            Expr kv = Halide::cast<int32_t>(kf);
+            Expr rd = Halide::strict_float(-(ad * ad) - Halide::cast<double>(kf) * D(0.69314718055994530942));
+            return bind(rd, [&](const Expr &rdv) {
+                Expr r = Halide::cast<float>(rdv);
+                return bind((r * r) * horner(r, kExpP), [&](const Expr &q) {
+                    return bind(Halide::strict_float(av - F(kErfcX0)), [&](const Expr &t0) {
+                        return bind(Halide::strict_float(av - F(kErfcX1)), [&](const Expr &t1) {
+                            return bind(Halide::strict_float(F(1.0f) / av), [&](const Expr &inv) {
+                                return bind(Halide::strict_float(inv * inv), [&](const Expr &u) {
+                                    Expr p0 = av < F(1.5f);
+                                    Expr p1 = av < F(2.5f);
+                                    Expr c0 = select(p0, F(kErfcC0), select(p1, F(kErfcC1), F(kErfcC2)));
+                                    Expr gt = select(p0, t0 * horner(t0, kErfcG0),
+                                                     select(p1, t1 * horner(t1, kErfcG1), u * horner(u, kErfcG2)));
+                                    return bind(gt, [&](const Expr &gtv) {
+                                        Expr pd = (D(1.0) + rdv) + Halide::cast<double>(q);
+                                        Expr hd = Halide::cast<double>(c0) + Halide::cast<double>(gtv);
+                                        Expr id = Halide::cast<double>(inv);
+                                        id = id * (D(2.0) - ad * id);  // 1/a to ~2^-47
+                                        Expr m = Halide::cast<float>(pd * hd * select(p1, D(1.0), id));
+                                        Expr y = scale_by_pow2(m, kv);
+                                        // Below the zero threshold the rounded result is >= 2^-149.
+                                        return Halide::strict_float(Halide::max(y, F_bits(1u)));
+                                    });
+                                });
+                            });
+                        });
+                    });
+                });
+            });
+        });
+    });
 }
 
 }  // namespace
@@ -330,11 +413,25 @@ Expr erf(const Expr &x) {
 }
 
 Expr erfc(const Expr &x) {
-    ErfParts p = erf_parts(x);
-    Expr pos = select(p.small, D(1.0) - p.erf_small, p.erfc_large);
-    Expr neg = select(p.small, D(1.0) + p.erf_small, D(2.0) - p.erfc_large);
-    Expr y = Halide::cast<float>(select(x < F(0.0f), neg, pos));
-    return select(Halide::is_nan(x), x, y);
+    return bind(x, [](const Expr &xv) {
+        return bind(from_bits(abs_bits(xv)), [&](const Expr &a) {
+            return bind(a * horner(a * a, kErfR), [&](const Expr &ar) {
+                // erfc(a) = 1/2 - ((a - 1/2) + a R), erfc(-a) = 3/2 + ((a - 1/2) + a R).
+                return bind(Halide::strict_float((a - F(0.5f)) + ar), [&](const Expr &s) {
+                    return bind(erfc_large(a), [&](const Expr &l) {
+                        Expr ab = abs_bits(xv);
+                        Expr neg = is_negative(xv);
+                        Expr small = Halide::strict_float(select(neg, F(1.5f) + s, F(0.5f) - s));
+                        Expr large = Halide::strict_float(select(neg, Halide::min(F(2.0f) - l, F_bits(0x3fffffffu)), l));
+                        Expr y = select(ab < I32(0x3f000000), small, large);
+                        y = select(neg && ab >= I32(int32_t(kErfcTwoBits)), F(2.0f), y);
+                        y = select(!neg && ab >= I32(int32_t(kErfcZeroBits)), F(0.0f), y);
+                        return select(Halide::is_nan(xv), xv, y);
+                    });
+                });
+            });
+        });
+    });
 }
 
 Expr sigmoid(const Expr &x) {

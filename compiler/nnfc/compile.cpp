@@ -50,10 +50,8 @@ const char *dtype_c_text(DType t) {
     }
 }
 
-// Only the spec's own text between the kernel's '{' ... '}' would be better; the declaration line
-// is what a reader of the header needs.
+// The kernel's signature in spec syntax, implicit gradient arguments included, for the header.
 std::string describe(const Kernel &k) {
-    std::string s;
     auto list = [&](const std::vector<TensorDecl> &decls) {
         std::string out;
         for (size_t i = 0; i < decls.size(); ++i) {
@@ -475,8 +473,16 @@ void compile(const CompileOptions &options) {
     for (const Kernel &k : spec.kernels) {
         const std::string fn = impl_function(options.prefix, k);
         // Each target gets its own schedule (vector widths follow the target).
+        std::map<Halide::OutputFileType, std::string> outputs = {
+            {Halide::OutputFileType::object, (objects_dir / (fn + ".o")).string()}};
+        // NNFC_ASSEMBLY=1 also writes each kernel's assembly, for reading the generated code.
+        const char *assembly = std::getenv("NNFC_ASSEMBLY");
+        if (assembly && *assembly == '1') {
+            outputs[Halide::OutputFileType::assembly] = (out_dir / (fn + ".s")).string();
+            outputs[Halide::OutputFileType::stmt] = (out_dir / (fn + ".stmt")).string();
+        }
         Halide::compile_multitarget(
-            fn, {{Halide::OutputFileType::object, (objects_dir / (fn + ".o")).string()}}, targets, suffixes,
+            fn, outputs, targets, suffixes,
             [&](const std::string &name, const Halide::Target &target) {
                 spec::LoweredKernel l = spec::lower(k, target);
                 return l.pipeline.compile_to_module(l.arguments, name, target);

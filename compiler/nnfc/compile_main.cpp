@@ -54,7 +54,6 @@ std::vector<std::string> default_include_dirs() {
 
 int main(int argc, char **argv) {
     nnf::nnfc::CompileOptions options;
-    bool targets_given = false;
     std::vector<std::string> include_dirs;
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
@@ -65,7 +64,6 @@ int main(int argc, char **argv) {
         try {
             if (arg == "--targets") {
                 options.targets = split(value(), ",;");
-                targets_given = true;
             } else if (arg == "--prefix") {
                 options.prefix = value();
             } else if (arg == "-o") {
@@ -86,7 +84,6 @@ int main(int argc, char **argv) {
             return usage();
         }
     }
-    (void)targets_given;
     if (options.spec_path.empty() || options.prefix.empty() || options.out_dir.empty()) return usage();
     for (char c : options.prefix) {
         if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') {

@@ -31,6 +31,12 @@ std::vector<Var> row_args(const SoftmaxShape &shape) {
     return row;
 }
 
+// NaN test on the bits: under Halide's no-NaNs float flags LLVM may fold a float is_nan
+// compare to false (measured: a NaN row came out finite), an integer compare it cannot.
+Expr is_nan_bits(const Expr &v) {
+    return (reinterpret<uint32_t>(v) & Expr(uint32_t{0x7fffffff})) > Expr(uint32_t{0x7f800000});
+}
+
 // beta for softmax and log_softmax; softmin(x) is softmax(-x), so -beta.
 Expr signed_beta(SoftmaxKind kind, const Expr &beta) {
     return kind == SoftmaxKind::softmin ? -beta : beta;
@@ -63,16 +69,15 @@ SoftmaxForwardStages softmax_forward(SoftmaxKind kind, Func x, const Expr &beta,
     // strict_float: under Halide's no-infs/no-NaNs flags, inf - inf (a row holding +inf, or all
     // -inf) need not give NaN, and PyTorch's NaN row would turn into zeros.
     s.shifted(shape.args) = strict_float(scale * x(all) - s.row_max(row_of_element));
-    // A NaN row must stay NaN through exp; the select keeps that independent of how exp treats
-    // NaN under the fast-math flags (a NaN row came out finite without it).
-    s.exps(shape.args) = select(Halide::is_nan(s.shifted(all)), s.shifted(all), math::exp(s.shifted(all)));
+    // A NaN must stay NaN through exp, whatever exp does with NaN under the fast-math flags.
+    s.exps(shape.args) = select(is_nan_bits(s.shifted(all)), s.shifted(all), math::exp(s.shifted(all)));
     s.row_sum(row) = cast<double>(0);
     s.row_sum(row) += cast<double>(s.exps(at(shape, r)));
     if (kind == SoftmaxKind::log_softmax) {
         // A NaN sum (a NaN or +inf in the row) must give NaN whatever log does with NaN under
         // the fast-math flags.
         Expr sum = cast<float>(s.row_sum(row_of_element));
-        s.y(shape.args) = s.shifted(all) - select(Halide::is_nan(sum), sum, math::log(sum));
+        s.y(shape.args) = s.shifted(all) - select(is_nan_bits(sum), sum, math::log(sum));
     } else {
         s.y(shape.args) = s.exps(all) * cast<float>(Internal::make_const(Float(64), 1.0) / Expr(s.row_sum(row_of_element)));
     }

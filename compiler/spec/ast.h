@@ -41,7 +41,7 @@ struct KeywordArg {
 };
 
 // What a call resolved to (set by the checker).
-enum class Callee { none, where, min, max, abs, exp, log, sqrt, pointwise_op, softmax_op, cross_entropy, nll_loss };
+enum class Callee { none, where, min, max, abs, exp, log, sqrt, sum, mean, pointwise_op, softmax_op, cross_entropy, nll_loss };
 
 // A registry or loss parameter after checking: numbers as double, strings (enum values,
 // reduction) as text.

@@ -47,19 +47,18 @@ bool numeric(DType t) {
     return t == DType::f32 || t == DType::literal;
 }
 
+// Edit distance with adjacent transpositions (so 'gleu' is one edit from 'gelu').
 size_t edit_distance(const std::string &a, const std::string &b) {
-    std::vector<size_t> row(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+    for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+    for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
     for (size_t i = 1; i <= a.size(); ++i) {
-        size_t diagonal = row[0];
-        row[0] = i;
         for (size_t j = 1; j <= b.size(); ++j) {
-            const size_t up = row[j];
-            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
-            diagonal = up;
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1])});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
         }
     }
-    return row[b.size()];
+    return d[a.size()][b.size()];
 }
 
 // A parameter a call accepts: its name, and either a number (integer_only for ints) or one of
@@ -84,7 +83,7 @@ double c_literal_value(const std::string &literal) {
 }
 
 const std::vector<std::string> &builtin_functions() {
-    static const std::vector<std::string> names = {"where", "min", "max", "abs", "exp", "log", "sqrt",
+    static const std::vector<std::string> names = {"where", "min", "max", "abs", "exp", "log", "sqrt", "sum", "mean",
                                                    "cross_entropy", "nll_loss"};
     return names;
 }
@@ -310,6 +309,16 @@ private:
                      : f == "abs" ? Callee::abs : f == "exp" ? Callee::exp : f == "log" ? Callee::log : Callee::sqrt;
             return;
         }
+        if (f == "sum" || f == "mean") {
+            if (!e.keywords.empty()) error(e.keywords[0].location, "'" + f + "' takes no keyword arguments (it reduces over all dimensions)");
+            expect_arguments(e, 1);
+            check_expr(*e.args[0]);
+            require_numeric(*e.args[0], "'" + f + "'");
+            e.dtype = DType::f32;
+            e.shape = {};
+            e.callee = f == "sum" ? Callee::sum : Callee::mean;
+            return;
+        }
         if (f == "cross_entropy" || f == "nll_loss") {
             check_loss(e);
             return;
@@ -331,7 +340,7 @@ private:
                 }
             }
             error(e.location, "unknown op '" + f + "'" + (best.empty() ? "" : "; did you mean '" + best + "'?") +
-                                  " (expected where, min, max, abs, exp, log, sqrt, cross_entropy, nll_loss or a "
+                                  " (expected where, min, max, abs, exp, log, sqrt, sum, mean, cross_entropy, nll_loss or a "
                                   "registry op: nnfc list-ops)");
         }
         if (op->family != registry::Family::pointwise && op->family != registry::Family::softmax) {

@@ -35,7 +35,7 @@ typedef enum nnf_status {
     NNF_ERR_SHAPE_MISMATCH = 2,       /* tensors whose shapes must agree do not */
     NNF_ERR_UNSUPPORTED_DTYPE = 3,    /* a dtype this kernel is not built for */
     NNF_ERR_UNSUPPORTED_DEVICE = 4,   /* a device this kernel is not built for, or mixed devices */
-    NNF_ERR_INDEX_OUT_OF_RANGE = 5,   /* a class index or dim outside its range */
+    NNF_ERR_INDEX_OUT_OF_RANGE = 5,   /* a class index (a target) outside its range */
     NNF_ERR_NOT_BUILT_FOR_TARGET = 6, /* the library was built without this target */
     NNF_ERR_RUNTIME_FAILURE = 7       /* the kernel failed while running (out of memory, ...) */
 } nnf_status;

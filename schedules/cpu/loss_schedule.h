@@ -17,18 +17,26 @@ struct LossCpuKnobs {
 int loss_reduction_lanes(const Halide::Target &target);
 
 // Elementwise losses on 2-D slices (i, j): the output vectorized along i, parallel over j.
-void schedule_loss_elementwise_cpu(Halide::Func output, const Halide::Target &target, const LossCpuKnobs &knobs = {});
+// `dense` is true when every buffer's dim 0 has stride 1: the schedules specialize on it, so the
+// common contiguous case gets dense vector loads instead of the gathers any stride needs.
+void schedule_loss_elementwise_cpu(Halide::Func output, const Halide::Expr &dense, const Halide::Target &target,
+                                   const LossCpuKnobs &knobs = {});
 
 // The per-row partial sums of an elementwise loss: output(j) over slices (i, j); the lanes of
 // the reduction along i are vectorized, rows run in parallel.
-void schedule_loss_row_sums_cpu(Halide::Func output, ops::LaneReduction sum, const Halide::Target &target);
+void schedule_loss_row_sums_cpu(Halide::Func output, ops::LaneReduction sum, const Halide::Expr &dense,
+                                const Halide::Target &target);
 
 // Classification losses on blocks of rows (c, i, o) small enough to stay in L2 (the runtime
 // sizes them): the per-row stages for the whole block first (each reduction's lanes
 // vectorized), then the outputs, the gradient vectorized along c. Computing the row stages at
 // the root of the block is what lets the fused kernel write both outputs from one read of the
 // logits, and the gradient overwrite the logits in place.
-void schedule_classification_cpu(ops::ClassificationStages stages, const Halide::Target &target,
+// `specializations` are conditions (most specific first) under which the row stages and the
+// gradient get their own loop nests: dense class dims, a uniform or contiguous weight, no label
+// smoothing (whose extra row sum and weight loads then disappear).
+void schedule_classification_cpu(ops::ClassificationStages stages, const std::vector<Halide::Expr> &specializations,
+                                 const Halide::Target &target,
                                  const LossCpuKnobs &knobs = {});
 
 }  // namespace nnf::schedules

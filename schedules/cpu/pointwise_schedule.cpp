@@ -19,20 +19,38 @@ void schedule_pointwise_cpu(Func output, const Expr &dense, const Expr &elements
         if (knobs.unroll > 1) stage.unroll(lane);
     };
 
+    // Parallel tasks of about elements_per_task elements: long rows are cut into pieces, short
+    // rows (views that could not be merged into one, e.g. padded or transposed 2-D) are grouped.
+    // Cutting a short row into a 32K-element task would run the guarded loop over the whole
+    // task length for a few elements (measured: 0.02 G elements/s on rows of 256).
+    const Expr row_length = output.output_buffer().dim(0).extent();
+    const Expr long_rows = row_length >= knobs.elements_per_task;
+    const Expr rows_per_task = max(1, knobs.elements_per_task / max(row_length, 1));
+    auto cut_long_rows = [&](Stage stage) {
+        stage.split(inner, task, inner, knobs.elements_per_task, TailStrategy::GuardWithIf)
+            .fuse(task, outer, task)
+            .parallel(task);
+    };
+    auto group_short_rows = [&](Stage stage) {
+        stage.split(outer, task, outer, rows_per_task, TailStrategy::GuardWithIf).parallel(task);
+    };
+
     // Specializations copy the schedule at the time they are made, so each one is written out.
     Stage small = output.specialize(dense && elements < knobs.serial_below);
     vectorize_rows(small);
 
-    Stage large = output.specialize(dense);
-    large.split(inner, task, inner, knobs.elements_per_task, TailStrategy::GuardWithIf)
-        .fuse(task, outer, task)
-        .parallel(task);
-    vectorize_rows(large);
+    Stage dense_long = output.specialize(dense && long_rows);
+    cut_long_rows(dense_long);
+    vectorize_rows(dense_long);
 
-    // Strided rows: parallel over rows and tasks, scalar inner loop.
-    output.split(inner, task, inner, knobs.elements_per_task, TailStrategy::GuardWithIf)
-        .fuse(task, outer, task)
-        .parallel(task);
+    Stage dense_short = output.specialize(dense);
+    group_short_rows(dense_short);
+    vectorize_rows(dense_short);
+
+    // Strided rows: the same tasks, scalar inner loop.
+    Stage strided_long = output.specialize(long_rows);
+    cut_long_rows(strided_long);
+    group_short_rows(output);
 }
 
 }  // namespace nnf::schedules

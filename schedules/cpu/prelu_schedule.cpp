@@ -35,9 +35,19 @@ void schedule_prelu_cpu(Func elementwise, const std::vector<OutputImageParam> &b
     elementwise.fuse(channel, outer, rows).parallel(rows);
 
     if (grad_weight.defined()) {
-        // One channel per task, each summing its (inner, outer) plane in double.
-        grad_weight.parallel(grad_weight.args()[0]);
-        weight_sum.compute_at(grad_weight, grad_weight.args()[0]);
+        // One channel per task. Its (inner, outer) plane is summed in double with `vector`
+        // partial sums over strided subsets of the inner dim (rfactor), then across them.
+        Var c = grad_weight.args()[0], lane("lane");
+        RVar along_inner = weight_sum.rvars(0)[0], steps("steps"), lanes("lanes");
+        grad_weight.parallel(c);
+        weight_sum.compute_at(grad_weight, c);
+        Func partial = weight_sum.update(0)
+                           .split(along_inner, steps, lanes, vector, TailStrategy::GuardWithIf)
+                           .rfactor(lanes, lane);
+        partial.compute_at(grad_weight, c).vectorize(lane);
+        partial.update(0).vectorize(lane);
+        partial.specialize(dense);
+        partial.update(0).specialize(dense);
     }
 }
 

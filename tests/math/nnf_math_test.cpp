@@ -140,7 +140,10 @@ const Special kSpecials[] = {
     {"tanh", kNaN, kNaN},         {"erf", -0.0f, -0.0f},         {"erf", kInf, 1.0f},
     {"erf", -kInf, -1.0f},        {"erf", 4.0f, 1.0f},           {"erf", kNaN, kNaN},
     {"erfc", kInf, 0.0f},         {"erfc", -kInf, 2.0f},         {"erfc", 11.0f, 0.0f},
-    {"erfc", -5.0f, 2.0f},        {"erfc", kNaN, kNaN},          {"sigmoid", kInf, 1.0f},
+    {"erfc", -5.0f, 2.0f},        {"erfc", kNaN, kNaN},          {"erfc", 0.0f, 1.0f},
+    {"erfc", -0.0f, 1.0f},        {"erfc", from_bits(0x4120ddfcu), 0.0f},  // first x with erfc -> 0
+    {"erfc", from_bits(0x4120ddfbu), 0x1p-149f},                 {"erfc", -from_bits(0x407547cbu), 2.0f},
+    {"erfc", -from_bits(0x407547cau), 0x1.fffffep+0f},           {"sigmoid", kInf, 1.0f},
     {"sigmoid", -kInf, 0.0f},     {"sigmoid", 20.0f, 1.0f},      {"sigmoid", -200.0f, 0.0f},
     {"sigmoid", kNaN, kNaN},      {"sigmoid", -0.0f, 0.5f},      {"softplus", kInf, kInf},
     {"softplus", -kInf, 0.0f},    {"softplus", 100.0f, 100.0f},  {"softplus", kNaN, kNaN},

@@ -1,0 +1,252 @@
+// The spec language's front end: good specs parse and check with the expected types, shapes and
+// implicit gradient arguments; bad specs fail with the exact compiler message.
+#include <gtest/gtest.h>
+
+#include "spec/spec.h"
+
+namespace nnf::spec {
+namespace {
+
+Spec checked(const std::string &source) {
+    Spec spec = parse("test.nnf", source);
+    check(spec);
+    return spec;
+}
+
+// The message of the CompileError a spec raises ("" if it raises none).
+std::string error_of(const std::string &source) {
+    try {
+        checked(source);
+    } catch (const CompileError &e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(SpecParser, IssueExampleParsesAndAddsTheGradientOutput) {
+    const Spec spec = checked(R"(# comments start with '#'
+kernel bias_gelu(x: f32[N, C], bias: f32[C]) -> (y: f32[N, C]) {
+    y = gelu(x + bias, approximate="tanh")
+}
+
+kernel scaled_ce(logits: f32[N, C], target: i64[N]) -> (loss: f32[]) {
+    loss = cross_entropy(logits * 0.5, target, label_smoothing=0.1)
+    grad logits
+}
+)");
+    ASSERT_EQ(spec.kernels.size(), 2u);
+    const Kernel &gelu = spec.kernels[0];
+    EXPECT_EQ(gelu.name, "bias_gelu");
+    ASSERT_EQ(gelu.inputs.size(), 2u);
+    EXPECT_EQ(gelu.inputs[1].dims, (Shape{"C"}));
+    const Expr &call = *gelu.values.at("y");
+    EXPECT_EQ(call.callee, Callee::pointwise_op);
+    EXPECT_EQ(call.params.at("approximate").text, "tanh");
+    EXPECT_EQ(call.shape, (Shape{"N", "C"}));
+
+    const Kernel &ce = spec.kernels[1];
+    ASSERT_EQ(ce.outputs.size(), 2u);
+    EXPECT_EQ(ce.outputs[1].name, "grad_logits");
+    EXPECT_EQ(ce.outputs[1].dims, (Shape{"N", "C"}));
+    EXPECT_TRUE(ce.outputs[1].implicit);
+    EXPECT_EQ(ce.inputs.size(), 2u);  // a scalar output takes no incoming gradient
+    const Expr &loss = *ce.values.at("loss");
+    EXPECT_EQ(loss.callee, Callee::cross_entropy);
+    EXPECT_EQ(loss.reduced_dim, "C");
+    EXPECT_DOUBLE_EQ(loss.params.at("label_smoothing").number, 0.1);
+    EXPECT_EQ(loss.params.at("reduction").text, "mean");
+    EXPECT_DOUBLE_EQ(loss.params.at("ignore_index").number, -100);
+    EXPECT_TRUE(loss.shape.empty());
+}
+
+TEST(SpecParser, NonScalarOutputTakesItsIncomingGradient) {
+    const Spec spec = checked("kernel k(x: f32[N, C], b: f32[C]) -> (y: f32[N, C]) { y = gelu(x + b)\n grad b }");
+    const Kernel &k = spec.kernels[0];
+    ASSERT_EQ(k.inputs.size(), 3u);
+    EXPECT_EQ(k.inputs[2].name, "grad_y");
+    EXPECT_EQ(k.inputs[2].dims, (Shape{"N", "C"}));
+    ASSERT_EQ(k.outputs.size(), 2u);
+    EXPECT_EQ(k.outputs[1].name, "grad_b");
+    EXPECT_EQ(k.outputs[1].dims, (Shape{"C"}));
+}
+
+TEST(SpecParser, BroadcastsByTrailingNamesAndResolvesParameters) {
+    const Spec spec = checked(R"(kernel k(x: f32[B, N, C], s: f32[C], t: f32[]) -> (y: f32[B, N, C]) {
+    h = -x * s / t + 1.5e-1
+    y = softmax(where(h >= 0, leaky_relu(h, 0.2), h), dim=1, beta=-(1 / 4))
+})");
+    const Kernel &k = spec.kernels[0];
+    const Expr &h = *k.values.at("h");
+    EXPECT_EQ(h.shape, (Shape{"B", "N", "C"}));
+    const Expr &y = *k.values.at("y");
+    EXPECT_EQ(y.callee, Callee::softmax_op);
+    EXPECT_EQ(y.reduced_dim, "N");
+    EXPECT_DOUBLE_EQ(y.params.at("beta").number, -0.25);
+    const Expr &leaky = *y.args[0]->args[1];
+    EXPECT_FLOAT_EQ(static_cast<float>(leaky.params.at("negative_slope").number), 0.2f);
+    // Defaults come from the registry.
+    const Spec defaults = checked("kernel k(x: f32[N]) -> (y: f32[N]) { y = softplus(x) }");
+    EXPECT_DOUBLE_EQ(defaults.kernels[0].values.at("y")->params.at("threshold").number, 20.0);
+}
+
+TEST(SpecErrors, UnknownOpSuggestsTheNearestName) {
+    EXPECT_EQ(error_of("kernel k(x: f32[N, C]) -> (y: f32[N, C]) {\n    y = gelu_(x)\n}"),
+              "test.nnf:2:9: error: unknown op 'gelu_'; did you mean 'gelu'? (expected where, min, max, abs, exp, log, "
+              "sqrt, sum, mean, cross_entropy, nll_loss or a registry op: nnfc list-ops)\n"
+              "    y = gelu_(x)\n"
+              "        ^");
+}
+
+TEST(SpecErrors, UnknownParameter) {
+    EXPECT_EQ(error_of("kernel k(x: f32[N]) -> (y: f32[N]) {\n  y = gelu(x, approx=\"tanh\")\n}"),
+              "test.nnf:2:15: error: unknown parameter 'approx' of gelu; expected approximate\n"
+              "  y = gelu(x, approx=\"tanh\")\n"
+              "              ^");
+    EXPECT_EQ(error_of("kernel k(x: f32[N]) -> (y: f32[N]) { y = relu(x, inplace=1) }"),
+              "test.nnf:1:50: error: unknown parameter 'inplace' of relu; it takes no parameters\n"
+              "kernel k(x: f32[N]) -> (y: f32[N]) { y = relu(x, inplace=1) }\n"
+              "                                                 ^");
+}
+
+TEST(SpecErrors, WrongParameterValue) {
+    EXPECT_EQ(error_of("kernel k(x: f32[N]) -> (y: f32[N]) { y = gelu(x, approximate=\"fast\") }"),
+              "test.nnf:1:62: error: parameter 'approximate' of gelu must be one of \"none\", \"tanh\"; found \"fast\"\n"
+              "kernel k(x: f32[N]) -> (y: f32[N]) { y = gelu(x, approximate=\"fast\") }\n"
+              "                                                             ^");
+    EXPECT_EQ(error_of("kernel k(x: f32[N]) -> (y: f32[N]) { y = elu(x, alpha=x) }"),
+              "test.nnf:1:55: error: parameter 'alpha' of elu must be a constant number\n"
+              "kernel k(x: f32[N]) -> (y: f32[N]) { y = elu(x, alpha=x) }\n"
+              "                                                      ^");
+    EXPECT_EQ(error_of("kernel k(x: f32[N, C]) -> (y: f32[N, C]) { y = softmax(x, dim=2) }"),
+              "test.nnf:1:48: error: parameter 'dim' of softmax is 2, out of range for the 2-d input [N, C]\n"
+              "kernel k(x: f32[N, C]) -> (y: f32[N, C]) { y = softmax(x, dim=2) }\n"
+              "                                               ^");
+    EXPECT_EQ(error_of("kernel k(x: f32[N, C], t: i64[N]) -> (l: f32[]) { l = cross_entropy(x, t, reduction=\"avg\") }"),
+              "test.nnf:1:85: error: parameter 'reduction' of cross_entropy must be one of \"mean\", \"sum\", \"none\"; "
+              "found \"avg\"\n"
+              "kernel k(x: f32[N, C], t: i64[N]) -> (l: f32[]) { l = cross_entropy(x, t, reduction=\"avg\") }\n"
+              "                                                                                    ^");
+}
+
+TEST(SpecErrors, DimensionMismatch) {
+    EXPECT_EQ(error_of("kernel k(x: f32[N, C], b: f32[N]) -> (y: f32[N, C]) {\n    y = x + b\n}"),
+              "test.nnf:2:11: error: dimension mismatch: '+' cannot broadcast [N, C] with [N]: dimension C faces N\n"
+              "    y = x + b\n"
+              "          ^");
+    EXPECT_EQ(error_of("kernel k(x: f32[N, C]) -> (y: f32[C, N]) {\n    y = relu(x)\n}"),
+              "test.nnf:2:9: error: dimension mismatch: 'y' cannot broadcast [N, C] with [C, N]: dimension C faces N\n"
+              "    y = relu(x)\n"
+              "        ^");
+    EXPECT_EQ(error_of("kernel k(x: f32[C]) -> (y: f32[N, C]) { y = x }"),
+              "");  // broadcasting into the output is allowed
+    EXPECT_EQ(error_of("kernel k(x: f32[N, C]) -> (y: f32[C]) {\n    y = x\n}"),
+              "test.nnf:2:9: error: dimension mismatch: 'y' is declared [C] but its value has shape [N, C]\n"
+              "    y = x\n"
+              "        ^");
+    EXPECT_EQ(error_of("kernel k(x: f32[N, C], t: i64[M]) -> (l: f32[]) {\n  l = cross_entropy(x, t)\n}"),
+              "test.nnf:2:24: error: dimension mismatch: the target of 'cross_entropy' must have shape [N] (the input "
+              "[N, C] without its class dimension C), not [M]\n"
+              "  l = cross_entropy(x, t)\n"
+              "                       ^");
+}
+
+TEST(SpecErrors, TypeMismatch) {
+    EXPECT_EQ(error_of("kernel k(x: f32[N], t: i64[N]) -> (y: f32[N]) {\n    y = x * t\n}"),
+              "test.nnf:2:13: error: type mismatch: '*' takes f32, but this operand is i64\n"
+              "    y = x * t\n"
+              "            ^");
+    EXPECT_EQ(error_of("kernel k(x: f32[N]) -> (y: f32[N]) {\n    y = where(x, x, 0)\n}"),
+              "test.nnf:2:15: error: type mismatch: the condition of 'where' must be a comparison (bool), not f32\n"
+              "    y = where(x, x, 0)\n"
+              "              ^");
+    EXPECT_EQ(error_of("kernel k(x: f32[N]) -> (y: f32[N]) {\n    y = x > 0\n}"),
+              "test.nnf:2:11: error: type mismatch: 'y' must be f32, but its value is bool\n"
+              "    y = x > 0\n"
+              "          ^");
+    EXPECT_EQ(error_of("kernel k(x: f32[N, C], t: f32[N]) -> (l: f32[]) { l = nll_loss(x, t) }"),
+              "test.nnf:1:67: error: type mismatch: the target of 'nll_loss' holds class indices (i64 or i32), not f32\n"
+              "kernel k(x: f32[N, C], t: f32[N]) -> (l: f32[]) { l = nll_loss(x, t) }\n"
+              "                                                                  ^");
+    EXPECT_EQ(error_of("kernel k(t: i64[N]) -> (y: i64[N]) { y = t }"),
+              "test.nnf:1:25: error: type mismatch: outputs are f32; 'y' is declared i64\n"
+              "kernel k(t: i64[N]) -> (y: i64[N]) { y = t }\n"
+              "                        ^");
+}
+
+TEST(SpecErrors, UnusedInputAndUnassignedOutput) {
+    EXPECT_EQ(error_of("kernel k(x: f32[N, C], bias: f32[C]) -> (y: f32[N, C]) {\n    y = relu(x)\n}"),
+              "test.nnf:1:24: error: input 'bias' is never used\n"
+              "kernel k(x: f32[N, C], bias: f32[C]) -> (y: f32[N, C]) {\n"
+              "                       ^");
+    EXPECT_EQ(error_of("kernel k(x: f32[N]) -> (y: f32[N], z: f32[N]) {\n    y = relu(x)\n}"),
+              "test.nnf:1:36: error: output 'z' is never assigned\n"
+              "kernel k(x: f32[N]) -> (y: f32[N], z: f32[N]) {\n"
+              "                                   ^");
+}
+
+TEST(SpecErrors, NamesAndGradients) {
+    EXPECT_EQ(error_of("kernel k(x: f32[N]) -> (y: f32[N]) {\n    y = relu(z)\n}"),
+              "test.nnf:2:14: error: unknown name 'z'; expected an input or a name assigned above\n"
+              "    y = relu(z)\n"
+              "             ^");
+    EXPECT_EQ(error_of("kernel k(x: f32[N, C], t: i64[N]) -> (y: f32[N]) {\n  y = nll_loss(x, t, reduction=\"none\")\n  grad t\n}"),
+              "test.nnf:3:3: error: type mismatch: 'grad t' needs an f32 input; 't' is i64\n"
+              "  grad t\n"
+              "  ^");
+    EXPECT_EQ(error_of("kernel k(x: f32[N]) -> (y: f32[N]) {\n  y = x\n  grad y\n}"),
+              "test.nnf:3:3: error: 'grad y': expected the name of an input of kernel 'k'\n"
+              "  grad y\n"
+              "  ^");
+    EXPECT_EQ(error_of("kernel k(x: f32[N]) -> (y: f32[N]) {\n  y = x\n  y = x\n}"),
+              "test.nnf:3:3: error: 'y' is already assigned at line 2\n"
+              "  y = x\n"
+              "  ^");
+    EXPECT_EQ(error_of("kernel k(x: f32[N, N]) -> (y: f32[N]) { y = x }"),
+              "test.nnf:1:10: error: dimension 'N' appears twice in the shape of 'x'\n"
+              "kernel k(x: f32[N, N]) -> (y: f32[N]) { y = x }\n"
+              "         ^");
+    EXPECT_EQ(error_of("kernel k(x: f32[N]) -> (y: f32[N]) { y = prelu(x) }"),
+              "test.nnf:1:42: error: op 'prelu' (family prelu) cannot be used in a fused kernel yet; pointwise and "
+              "softmax-family ops can\n"
+              "kernel k(x: f32[N]) -> (y: f32[N]) { y = prelu(x) }\n"
+              "                                         ^");
+}
+
+TEST(SpecErrors, Syntax) {
+    EXPECT_EQ(error_of("kernel k(x: f32[N]) -> (y: f32[N]) {\n    y = (x + 1\n}"),
+              "test.nnf:3:1: error: expected ')' to close '(', found '}'\n"
+              "}\n"
+              "^");
+    EXPECT_EQ(error_of("kernel k(x: f64[N]) -> (y: f32[N]) { y = x }"),
+              "test.nnf:1:13: error: expected a dtype (f32, i32 or i64), found 'f64'\n"
+              "kernel k(x: f64[N]) -> (y: f32[N]) { y = x }\n"
+              "            ^");
+    EXPECT_EQ(error_of("kernel k(x: f32[N]) (y: f32[N]) { y = x }"),
+              "test.nnf:1:21: error: expected '->' after the inputs, found '('\n"
+              "kernel k(x: f32[N]) (y: f32[N]) { y = x }\n"
+              "                    ^");
+    EXPECT_EQ(error_of("kernel k(x: f32[N]) -> (y: f32[N]) {\n    y = x @ 2\n}"),
+              "test.nnf:2:11: error: unexpected character '@'\n"
+              "    y = x @ 2\n"
+              "          ^");
+    EXPECT_EQ(error_of("kernel k(x: f32[N]) -> (y: f32[N]) {\n    y = relu(x\n"),
+              "test.nnf:3:1: error: expected ')' to close the arguments of 'relu', found end of file\n"
+              "\n"
+              "^");
+    EXPECT_EQ(error_of("kernel k(x: f32[N]) -> (y: f32[N]) { y = \"tanh\" }"),
+              "test.nnf:1:42: error: a string is only allowed as the value of a keyword argument\n"
+              "kernel k(x: f32[N]) -> (y: f32[N]) { y = \"tanh\" }\n"
+              "                                         ^");
+}
+
+TEST(SpecErrors, UnreadableFile) {
+    try {
+        load("/nonexistent/kernels.nnf");
+        FAIL() << "no error";
+    } catch (const CompileError &e) {
+        EXPECT_STREQ(e.what(), "/nonexistent/kernels.nnf: error: cannot read the spec file");
+    }
+}
+
+}  // namespace
+}  // namespace nnf::spec
