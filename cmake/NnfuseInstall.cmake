@@ -23,3 +23,9 @@ install(FILES "${PROJECT_BINARY_DIR}/nnfuseConfig.cmake" "${PROJECT_BINARY_DIR}/
 
 configure_file("${PROJECT_SOURCE_DIR}/cmake/nnfuse.pc.in" "${PROJECT_BINARY_DIR}/nnfuse.pc" @ONLY)
 install(FILES "${PROJECT_BINARY_DIR}/nnfuse.pc" DESTINATION "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
+
+# The fusion compiler and nnfuse_add_kernels(), for downstream projects' own fused kernels.
+if (NOT CMAKE_CROSSCOMPILING)
+    install(TARGETS nnfc nnfc-compile RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
+endif ()
+install(FILES "${PROJECT_SOURCE_DIR}/cmake/NnfuseAddKernels.cmake" DESTINATION "${CMAKE_INSTALL_LIBDIR}/cmake/nnfuse")
