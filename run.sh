@@ -9,6 +9,9 @@
 #   ./run.sh build     install what is missing and build (no tests)
 #   ./run.sh arm64     install what is missing, build for the host and cross-build for arm-64
 #                      (build-arm64/), and run the arm-64 tests under qemu
+#   ./run.sh bench OUT_DIR [--quick]
+#                      install the benchmark dependencies, build with benchmarks and run the CPU
+#                      suite (nnfuse vs PyTorch, oneDNN, XNNPACK, memcpy): OUT_DIR/results.md, plots/
 #
 # Environment: BUILD_DIR (default build), JOBS (default: all cores).
 set -euo pipefail
@@ -109,8 +112,22 @@ build)
     install_debian_packages
     configure_and_build "$BUILD_DIR"
     ;;
+bench)
+    install_debian_packages libdnnl-dev libxnnpack-dev libpthreadpool-dev
+    setup_venv
+    # torch's CPU library and the two small CUDA runtime wheels it links, without the rest of
+    # its CUDA dependencies (several GB); see requirements-bench.txt.
+    if ! cmp -s requirements-bench.txt "$VENV/.installed-requirements-bench"; then
+        log "installing requirements-bench.txt into $VENV"
+        "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps -r requirements-bench.txt
+        cp requirements-bench.txt "$VENV/.installed-requirements-bench"
+    fi
+    configure_and_build "$BUILD_DIR" -DNNFUSE_BUILD_BENCHMARKS=ON
+    "$VENV/bin/python" bench/run_suite.py --build-dir "$BUILD_DIR" \
+        --out "${2:?usage: ./run.sh bench OUT_DIR [--quick]}" "${@:3}"
+    ;;
 *)
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

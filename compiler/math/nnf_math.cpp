@@ -323,8 +323,13 @@ Expr exp(const Expr &x) {
         // exp(-104) to 0, and the result is accurate enough that the boundaries
         // (0x42b17217 finite / 0x42b17218 inf, 0xc2cff1b4 least denormal) come out
         // where the correctly rounded ones are (checked exhaustively).
-        return exp_f32(Halide::clamp(xv, F(-104.0f), F(89.0f)), [&](const Expr &e) {
-            return select(Halide::is_nan(xv), xv, e);
+        // Below -104 the result is 0; those lanes evaluate exp(0) instead, because building
+        // exp(-104) goes through subnormal intermediates that cost x86 cores a microcode assist
+        // per operation (measured: tanh-GELU at 0.11 G elements/s on [-12, 12], 1.0 without).
+        Expr underflows = xv < F(-104.0f);
+        Expr arg = select(underflows, F(0.0f), Halide::min(xv, F(89.0f)));
+        return exp_f32(arg, [&](const Expr &e) {
+            return select(Halide::is_nan(xv), xv, select(underflows, F(0.0f), e));
         });
     });
 }
@@ -438,8 +443,11 @@ Expr sigmoid(const Expr &x) {
     return bind(x, [](const Expr &xv) {
         // E = exp(-|x|) in [0, 1]; sigmoid = 1 / (1 + E) for x >= 0, E / (1 + E) below.
         Expr na = from_bits(abs_bits(xv) | I32(INT32_MIN));
-        return exp_f32(Halide::max(na, F(-104.0f)), [&](const Expr &e_core) {
-            const Expr &e = e_core;  // exp(-104) already rounds to 0
+        // exp(-|x|) rounds to 0 below -104; those lanes evaluate exp(0) instead, to keep
+        // subnormal intermediates (a microcode assist each on x86) out of saturated inputs.
+        Expr saturated = na < F(-104.0f);
+        return exp_f32(select(saturated, F(0.0f), na), [&](const Expr &e_core) {
+            Expr e = select(saturated, F(0.0f), e_core);
             // 1 + E = s + c exactly; rounding it would cost up to 1 ULP of the quotient.
             Expr s = F(1.0f) + e;
             Expr c = (F(1.0f) - s) + e;
