@@ -8,84 +8,13 @@
 
 #include "cpu_dispatch.h"
 #include "op_table.h"
+#include "pointwise_cases.h"
 #include "reference/pointwise_reference.h"
 #include "tensor.h"
 #include "test_tensor.h"
 
 namespace nnf::test {
 namespace {
-
-struct OpCase {
-    const rt::OpInfo *info;
-    std::vector<double> params;  // registry order; defaults except the enum under test
-    std::string label;
-    const PointwiseReference *reference;
-};
-
-// Test names and ctest listings show the label, not the bytes of the struct.
-void PrintTo(const OpCase &c, std::ostream *os) {
-    *os << c.label;
-}
-
-std::vector<OpCase> pointwise_cases() {
-    std::vector<OpCase> cases;
-    int count = 0;
-    const rt::OpInfo *ops = rt::op_table(&count);
-    for (int i = 0; i < count; ++i) {
-        const rt::OpInfo &op = ops[i];
-        if (std::string(op.family) != "pointwise") continue;
-        auto ref = pointwise_references().find(op.name);
-        const PointwiseReference *reference = ref == pointwise_references().end() ? nullptr : &ref->second;
-        std::vector<double> defaults;
-        int enum_index = -1;
-        for (int p = 0; p < op.num_params; ++p) {
-            defaults.push_back(op.params[p].default_value);
-            if (op.params[p].enum_values) enum_index = p;
-        }
-        if (enum_index < 0) {
-            cases.push_back({&op, defaults, op.name, reference});
-            continue;
-        }
-        for (int v = 0; v < op.params[enum_index].enum_values; ++v) {
-            std::vector<double> params = defaults;
-            params[enum_index] = v;
-            cases.push_back(
-                {&op, params, std::string(op.name) + "_" + op.params[enum_index].name + std::to_string(v), reference});
-        }
-    }
-    return cases;
-}
-
-// |got - ref| <= atol + rtol |ref|, NaN matching NaN, infinities exact, and for exact ops the
-// sign of zero too.
-::testing::AssertionResult close(float got, double ref, const PointwiseReference &r) {
-    if (std::isnan(ref) || std::isnan(got)) {
-        if (std::isnan(ref) && std::isnan(got)) return ::testing::AssertionSuccess();
-        return ::testing::AssertionFailure() << "got " << got << ", expected " << ref;
-    }
-    const double expected = static_cast<double>(static_cast<float>(ref));  // overflow to inf as float does
-    if (std::isinf(expected) || std::isinf(got)) {
-        if (static_cast<double>(got) == expected) return ::testing::AssertionSuccess();
-        return ::testing::AssertionFailure() << "got " << got << ", expected " << ref;
-    }
-    const double err = std::fabs(static_cast<double>(got) - ref);
-    // The correctly rounded float always passes (it matters where ref is below the denormals).
-    if (err > r.atol + r.rtol * std::fabs(ref) && static_cast<double>(got) != expected) {
-        return ::testing::AssertionFailure() << "got " << got << ", expected " << ref << " (error " << err << ")";
-    }
-    if (r.rtol == 0 && r.atol == 0 && std::signbit(got) != std::signbit(ref)) {
-        return ::testing::AssertionFailure() << "got " << got << ", expected " << ref << " (sign of zero)";
-    }
-    return ::testing::AssertionSuccess();
-}
-
-std::vector<float> random_values(int64_t n, double lo, double hi, unsigned seed) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<double> dist(lo, hi);
-    std::vector<float> v(static_cast<size_t>(n));
-    for (float &x : v) x = static_cast<float>(dist(rng));
-    return v;
-}
 
 class PointwiseTest : public ::testing::TestWithParam<OpCase> {
 protected:
@@ -118,7 +47,7 @@ protected:
         fill(x, values);
         ASSERT_EQ(forward(x, y), NNF_OK) << nnf_last_error();
         for (int64_t i = 0; i < y.size(); ++i) {
-            ASSERT_TRUE(close(y.at(i), forward_ref(values[static_cast<size_t>(i)]), ref()))
+            ASSERT_TRUE(close_to_reference(y.at(i), forward_ref(values[static_cast<size_t>(i)]), ref()))
                 << GetParam().label << " at element " << i << ", x = " << values[static_cast<size_t>(i)];
         }
         EXPECT_TRUE(y.untouched_outside_view());
@@ -169,7 +98,7 @@ TEST_P(PointwiseTest, ForwardInPlace) {
     fill(x, values);
     ASSERT_EQ(forward(x, x), NNF_OK) << nnf_last_error();
     for (int64_t i = 0; i < n; ++i) {
-        ASSERT_TRUE(close(x.at(i), forward_ref(values[static_cast<size_t>(i)]), ref())) << "element " << i;
+        ASSERT_TRUE(close_to_reference(x.at(i), forward_ref(values[static_cast<size_t>(i)]), ref())) << "element " << i;
     }
 }
 
@@ -198,13 +127,6 @@ TEST_P(PointwiseTest, ForwardSpecialValues) {
     const int64_t n = static_cast<int64_t>(values.size());
     TestTensor x({n}), y({n});
     check_forward(x, y, values);
-}
-
-// Central differences of the double reference at x (h scaled to x).
-double derivative_ref(const PointwiseTest &t, double x, const std::function<double(double)> &f) {
-    (void)t;
-    const double h = 1e-6 * std::max(1.0, std::fabs(x));
-    return (f(x + h) - f(x - h)) / (2 * h);
 }
 
 TEST_P(PointwiseTest, BackwardMatchesFiniteDifferences) {
@@ -236,7 +158,7 @@ TEST_P(PointwiseTest, BackwardMatchesFiniteDifferences) {
     for (int64_t i = 0; i < n; ++i) {
         const size_t k = static_cast<size_t>(i);
         if (!std::isfinite(at[k])) continue;  // a saturated output has no preimage to differentiate at
-        const double expected = grads[k] * derivative_ref(*this, at[k], f);
+        const double expected = grads[k] * central_difference(f, at[k]);
         // Finite differences carry about 1e-9 relative error; the rest is float32 arithmetic.
         const double tolerance = 1e-5 * std::fabs(grads[k]) + 4e-6 * std::fabs(expected);
         ASSERT_NEAR(grad_input.at(i), expected, tolerance)
