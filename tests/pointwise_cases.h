@@ -87,6 +87,18 @@ inline std::vector<float> random_values(int64_t n, double lo, double hi, unsigne
     return v;
 }
 
+// Random points in the op's range, moved off its kinks, where the derivative is one-sided and
+// finite differences mean nothing.
+inline std::vector<float> points_away_from_kinks(int64_t n, const PointwiseReference &r, unsigned seed) {
+    std::vector<float> xs = random_values(n, r.lo, r.hi, seed);
+    for (float &x : xs) {
+        for (double k : r.kinks) {
+            if (std::fabs(x - k) < 1e-3) x = static_cast<float>(k + 1e-2);
+        }
+    }
+    return xs;
+}
+
 // Central differences of f at x, h scaled to x: about 1e-9 relative error for smooth f.
 template<typename F>
 double central_difference(const F &f, double x) {
