@@ -29,10 +29,7 @@ public:
     GeneratorParam<std::string> pass{"pass", "forward"};
 
     void configure() {
-        const registry::Op &spec = registry::find_op(op);
-        if (spec.family != registry::Family::loss) {
-            throw std::invalid_argument("op '" + spec.name + "' is not in the loss family");
-        }
+        const registry::Op &spec = registry::find_op(op, registry::Family::loss);
         elementwise_ = ops::is_elementwise_loss(op);
         const std::string p = pass;
         if (elementwise_) {

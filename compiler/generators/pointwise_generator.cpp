@@ -25,12 +25,8 @@ public:
     GeneratorParam<std::string> variant{"variant", ""};
 
     void configure() {
-        const registry::Op &spec = registry::find_op(op);
-        if (spec.family != registry::Family::pointwise) {
-            throw std::invalid_argument("op '" + spec.name + "' is not in the pointwise family");
-        }
-        const bool forward = pass.value() == "forward";
-        if (!forward && pass.value() != "backward") throw std::invalid_argument("pass must be forward or backward");
+        const registry::Op &spec = registry::find_op(op, registry::Family::pointwise);
+        const bool forward = registry::is_forward_pass(pass);
 
         std::vector<std::string> tensor_names;
         if (forward) {

@@ -24,12 +24,8 @@ public:
     GeneratorParam<std::string> variant{"variant", ""};
 
     void configure() {
-        const registry::Op &spec = registry::find_op(op);
-        if (spec.family != registry::Family::prelu) {
-            throw std::invalid_argument("op '" + spec.name + "' is not in the prelu family");
-        }
-        forward_ = pass.value() == "forward";
-        if (!forward_ && pass.value() != "backward") throw std::invalid_argument("pass must be forward or backward");
+        const registry::Op &spec = registry::find_op(op, registry::Family::prelu);
+        forward_ = registry::is_forward_pass(pass);
         if (!forward_) grad_output_ = add_input<Buffer<float, 3>>("grad_output");
         x_ = add_input<Buffer<float, 3>>("x");
         weight_ = add_input<Buffer<float, 1>>("weight");

@@ -25,12 +25,8 @@ public:
     GeneratorParam<std::string> variant{"variant", ""};
 
     void configure() {
-        const registry::Op &spec = registry::find_op(op);
-        if (spec.family != registry::Family::rrelu) {
-            throw std::invalid_argument("op '" + spec.name + "' is not in the rrelu family");
-        }
-        forward_ = pass.value() == "forward";
-        if (!forward_ && pass.value() != "backward") throw std::invalid_argument("pass must be forward or backward");
+        const registry::Op &spec = registry::find_op(op, registry::Family::rrelu);
+        forward_ = registry::is_forward_pass(pass);
         if (forward_) {
             x_ = add_input<Buffer<float, 2>>("x");
             lower_ = add_input<float>("lower");

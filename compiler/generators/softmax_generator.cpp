@@ -23,12 +23,8 @@ public:
     GeneratorParam<std::string> variant{"variant", "rows"};
 
     void configure() {
-        const registry::Op &spec = registry::find_op(op);
-        if (spec.family != registry::Family::softmax) {
-            throw std::invalid_argument("op '" + spec.name + "' is not in the softmax family");
-        }
-        forward_ = pass.value() == "forward";
-        if (!forward_ && pass.value() != "backward") throw std::invalid_argument("pass must be forward or backward");
+        const registry::Op &spec = registry::find_op(op, registry::Family::softmax);
+        forward_ = registry::is_forward_pass(pass);
         rows_ = variant.value() == "rows";
         if (!rows_ && variant.value() != "columns") throw std::invalid_argument("variant must be rows or columns");
         const int rank = rows_ ? 2 : 3;

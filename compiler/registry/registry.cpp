@@ -155,6 +155,21 @@ const Op &find_op(const std::string &name) {
     throw std::invalid_argument("no op named '" + name + "' in the registry");
 }
 
+const Op &find_op(const std::string &name, Family family) {
+    const Op &op = find_op(name);
+    if (op.family != family) {
+        throw std::invalid_argument("op '" + name + "' is not in the " + family_name(family) + " family");
+    }
+    return op;
+}
+
+bool is_forward_pass(const std::string &pass) {
+    if (pass != "forward" && pass != "backward") {
+        throw std::invalid_argument("pass must be forward or backward, not '" + pass + "'");
+    }
+    return pass == "forward";
+}
+
 const char *family_name(Family family) {
     switch (family) {
     case Family::pointwise: return "pointwise";

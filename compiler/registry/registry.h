@@ -45,6 +45,10 @@ struct Op {
 const std::vector<Op> &ops();
 // Throws std::invalid_argument naming the op if it is not registered.
 const Op &find_op(const std::string &name);
+// The same, for a generator of `family`: also throws if the op belongs to another family.
+const Op &find_op(const std::string &name, Family family);
+// A generator's `pass` parameter: true for "forward", false for "backward", else it throws.
+bool is_forward_pass(const std::string &pass);
 
 const char *family_name(Family family);
 const char *param_type_name(ParamType type);
