@@ -3,13 +3,6 @@
 namespace nnf::rt {
 namespace {
 
-int64_t stride_of(const DLTensor &t, int d) {
-    if (t.strides) return t.strides[d];
-    int64_t s = 1;
-    for (int k = t.ndim - 1; k > d; --k) s *= t.shape[k];
-    return s;
-}
-
 // Merges dims [first, last) of the tensors' shape, innermost (highest index) first, into groups
 // that are contiguous in every tensor. Returns the number of groups; group 0 is the innermost.
 int merge_dims(const DLTensor *const *tensors, int num_tensors, int first, int last, int64_t *extent,

@@ -38,17 +38,6 @@ std::string shape_string(const std::vector<int64_t> &shape) {
     return s + "]";
 }
 
-int64_t stride_of(const DLTensor &t, int d) {
-    if (t.strides) return t.strides[d];
-    int64_t s = 1;
-    for (int k = t.ndim - 1; k > d; --k) s *= t.shape[k];
-    return s;
-}
-
-char *element0(const DLTensor &t) {
-    return static_cast<char *>(t.data) + t.byte_offset;
-}
-
 bool has_shape(const DLTensor &t, const std::vector<int64_t> &shape) {
     if (t.ndim != static_cast<int>(shape.size())) return false;
     for (int d = 0; d < t.ndim; ++d) {

@@ -26,9 +26,6 @@ int64_t vector_stride(const DLTensor &t) {
     return t.ndim == 1 && t.strides ? t.strides[0] : 1;
 }
 
-float *element0(const DLTensor &t) {
-    return reinterpret_cast<float *>(static_cast<char *>(t.data) + t.byte_offset);
-}
 
 // weight: a scalar or 1-D tensor of 1 or C elements (ATen's prelu checks the same).
 nnf_status check_weight(const char *function, const DLTensor &x, const DLTensor &weight) {
@@ -159,7 +156,7 @@ nnf_status run_prelu_backward(const char *function, const DLTensor *grad_output,
         if (nnf_status s = kernel_status(function, result)) return s;
     }
     // An empty x gives a zero weight gradient, as a sum over nothing.
-    float *out = element0(*grad_weight);
+    float *out = reinterpret_cast<float *>(element0(*grad_weight));
     const int64_t stride = vector_stride(*grad_weight);
     if (element_count(*weight) == 1) {
         double total = 0;

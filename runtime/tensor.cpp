@@ -14,17 +14,6 @@ namespace {
 
 std::atomic<int64_t> span_limit_for_testing{0};
 
-int64_t stride_of(const DLTensor &t, int d) {
-    if (t.strides) return t.strides[d];
-    int64_t s = 1;
-    for (int k = t.ndim - 1; k > d; --k) s *= t.shape[k];
-    return s;
-}
-
-char *element0(const DLTensor &t) {
-    return static_cast<char *>(t.data) + t.byte_offset;
-}
-
 // [lowest, highest] byte addresses a non-empty tensor touches.
 void byte_range(const DLTensor &t, uintptr_t *lo, uintptr_t *hi) {
     intptr_t low = 0, high = 0;
@@ -38,6 +27,17 @@ void byte_range(const DLTensor &t, uintptr_t *lo, uintptr_t *hi) {
 }
 
 }  // namespace
+
+int64_t stride_of(const DLTensor &t, int d) {
+    if (t.strides) return t.strides[d];
+    int64_t s = 1;
+    for (int k = t.ndim - 1; k > d; --k) s *= t.shape[k];
+    return s;
+}
+
+char *element0(const DLTensor &t) {
+    return static_cast<char *>(t.data) + t.byte_offset;
+}
 
 int64_t element_count(const DLTensor &t) {
     int64_t n = 1;

@@ -18,6 +18,11 @@ inline int64_t abs64(int64_t v) {
     return v < 0 ? -v : v;
 }
 
+// The element stride of dim d (strides NULL: contiguous row-major).
+int64_t stride_of(const DLTensor &t, int d);
+// The address of element 0: data + byte_offset.
+char *element0(const DLTensor &t);
+
 // The elements of a shape (0 for an empty tensor, 1 for a scalar).
 int64_t element_count(const DLTensor &t);
 
