@@ -41,7 +41,12 @@ struct KeywordArg {
 };
 
 // What a call resolved to (set by the checker).
-enum class Callee { none, where, min, max, abs, exp, log, sqrt, sum, mean, pointwise_op, softmax_op, cross_entropy, nll_loss };
+enum class Callee {
+    none, where, min, max, abs, exp, log, sqrt, sum, mean, pointwise_op, softmax_op, cross_entropy, nll_loss,
+    elementwise_loss,  // mse_loss, l1_loss, smooth_l1_loss, huber_loss
+    prelu,
+    rrelu,  // training: slopes hashed from (seed, row-major element index), as the library's
+};
 
 // A registry or loss parameter after checking: numbers as double, strings (enum values,
 // reduction) as text.
@@ -64,7 +69,8 @@ struct Expr {
     Shape shape;
     Callee callee = Callee::none;
     std::map<std::string, ParamValue> params;  // registry op calls and losses: every parameter, defaults filled
-    std::string reduced_dim;                   // softmax family: the normalized dim; losses: the class dim
+    std::string reduced_dim;                   // softmax family: the normalized dim; classification losses: the class
+                                               // dim; sum / mean with dim=: the summed dim (empty: all)
 };
 
 struct Statement {

@@ -2,7 +2,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <set>
+#include <stdexcept>
 #include <sstream>
 
 #include "registry/registry.h"
@@ -80,6 +82,47 @@ double c_literal_value(const std::string &literal) {
     if (literal == "true") return 1;
     if (literal == "false") return 0;
     return std::strtod(literal.c_str(), nullptr);
+}
+
+std::string trim(const std::string &s) {
+    const size_t first = s.find_first_not_of(' ');
+    return first == std::string::npos ? "" : s.substr(first, s.find_last_not_of(' ') - first + 1);
+}
+
+// Whether an NNF_CHECK condition of ops.def holds for constant parameters. The conditions are C
+// expressions over the params struct `p`; the ones ops.def uses are comparisons of parameters
+// and literals joined by &&, which is all this reads (anything else is a registry bug, reported
+// as such; tests/spec checks every registry condition at its defaults).
+bool registry_check_holds(const std::string &condition, const std::map<std::string, ParamValue> &params) {
+    auto operand = [&](const std::string &text) {
+        const std::string t = trim(text);
+        if (t.rfind("p.", 0) == 0) {
+            auto it = params.find(t.substr(2));
+            if (it == params.end()) throw std::logic_error("registry check '" + condition + "' names no parameter " + t);
+            return it->second.number;
+        }
+        return c_literal_value(t);
+    };
+    std::string rest = condition;
+    while (true) {
+        const size_t and_at = rest.find("&&");
+        const std::string clause = rest.substr(0, and_at);
+        static const char *const operators[] = {"<=", ">=", "==", "!=", "<", ">"};
+        bool holds = false, parsed = false;
+        for (const char *op : operators) {
+            const size_t at = clause.find(op);
+            if (at == std::string::npos) continue;
+            const double a = operand(clause.substr(0, at)), b = operand(clause.substr(at + std::strlen(op)));
+            const std::string o = op;
+            holds = o == "<=" ? a <= b : o == ">=" ? a >= b : o == "==" ? a == b : o == "!=" ? a != b : o == "<" ? a < b : a > b;
+            parsed = true;
+            break;
+        }
+        if (!parsed) throw std::logic_error("registry check '" + condition + "' is not a comparison");
+        if (!holds) return false;
+        if (and_at == std::string::npos) return true;
+        rest = rest.substr(and_at + 2);
+    }
 }
 
 const std::vector<std::string> &builtin_functions() {
@@ -310,12 +353,34 @@ private:
             return;
         }
         if (f == "sum" || f == "mean") {
-            if (!e.keywords.empty()) error(e.keywords[0].location, "'" + f + "' takes no keyword arguments (it reduces over all dimensions)");
+            // sum(x) / mean(x) reduce over every dimension; sum(x, dim=d) over one (negative d
+            // counts from the end; the dimension is dropped, as PyTorch's keepdim=False).
+            if (e.args.size() == 2) {
+                e.keywords.insert(e.keywords.begin(), {"dim", e.args[1], e.args[1]->location});
+                e.args.resize(1);
+            }
             expect_arguments(e, 1);
             check_expr(*e.args[0]);
             require_numeric(*e.args[0], "'" + f + "'");
+            ParamSpec dim{"dim", false, true, {}, {}};
+            dim.default_value.is_text = true;  // absent: every dimension
+            e.params = resolve_params(e, {dim});
             e.dtype = DType::f32;
             e.shape = {};
+            if (!e.params["dim"].is_text) {
+                const Shape &shape = e.args[0]->shape;
+                const int rank = static_cast<int>(shape.size());
+                const double d = e.params["dim"].number;
+                if (rank == 0) error(e.args[0]->location, "'" + f + "' along a dimension needs a tensor, but its input is a scalar");
+                if (d < -rank || d >= rank) {
+                    error(e.location, "parameter 'dim' of " + f + " is " + std::to_string(static_cast<int>(d)) +
+                                          ", out of range for the " + std::to_string(rank) + "-d input " + shape_string(shape));
+                }
+                const size_t index = static_cast<size_t>(d < 0 ? d + rank : d);
+                e.reduced_dim = shape[index];
+                e.shape = shape;
+                e.shape.erase(e.shape.begin() + static_cast<long>(index));
+            }
             e.callee = f == "sum" ? Callee::sum : Callee::mean;
             return;
         }
@@ -343,26 +408,21 @@ private:
                                   " (expected where, min, max, abs, exp, log, sqrt, sum, mean, cross_entropy, nll_loss or a "
                                   "registry op: nnfc list-ops)");
         }
-        if (op->family != registry::Family::pointwise && op->family != registry::Family::softmax) {
+        if (op->family == registry::Family::loss) {
+            check_elementwise_loss(e, *op);  // cross_entropy and nll_loss were handled above
+            return;
+        }
+        if (op->family == registry::Family::prelu) {
+            check_prelu(e);
+            return;
+        }
+        const bool rrelu = op->family == registry::Family::rrelu;
+        if (op->family != registry::Family::pointwise && op->family != registry::Family::softmax && !rrelu) {
             error(e.location, "op '" + f + "' (family " + registry::family_name(op->family) +
-                                  ") cannot be used in a fused kernel yet; pointwise and softmax-family ops can");
+                                  ") cannot be used in a fused kernel");
         }
         if (e.args.empty()) error(e.location, "'" + f + "' takes a tensor as its first argument");
-        std::vector<ParamSpec> specs;
-        for (const registry::Param &p : op->params) {
-            ParamSpec s;
-            s.name = p.name;
-            if (p.type == registry::ParamType::enumeration) {
-                s.text = true;
-                s.choices = p.enum_values;
-                s.default_value.is_text = true;
-                s.default_value.text = p.default_value;
-            } else {
-                s.integer_only = p.type != registry::ParamType::f32;
-                s.default_value.number = c_literal_value(p.default_value);
-            }
-            specs.push_back(s);
-        }
+        const std::vector<ParamSpec> specs = registry_param_specs(*op);
         // Parameters may also follow the tensor positionally, in the registry's (PyTorch's) order.
         std::vector<KeywordArg> keywords;
         for (size_t i = 1; i < e.args.size(); ++i) {
@@ -379,10 +439,20 @@ private:
         check_expr(*e.args[0]);
         require_numeric(*e.args[0], "'" + f + "'");
         e.params = resolve_params(e, specs);
+        check_registry_conditions(e, *op);
         e.dtype = DType::f32;
         e.shape = e.args[0]->shape;
         if (op->family == registry::Family::pointwise) {
             e.callee = Callee::pointwise_op;
+            return;
+        }
+        if (rrelu) {
+            // The seed travels as a double through the checker: exact up to 2^53.
+            const double seed = e.params["seed"].number;
+            if (seed < 0 || seed > 9007199254740992.0) {
+                error(e.location, "parameter 'seed' of rrelu must be in [0, 2^53] in a spec");
+            }
+            e.callee = Callee::rrelu;
             return;
         }
         e.callee = Callee::softmax_op;
@@ -394,6 +464,93 @@ private:
                                   ", out of range for the " + std::to_string(rank) + "-d input " + shape_string(e.shape));
         }
         e.reduced_dim = e.shape[static_cast<size_t>(dim < 0 ? dim + rank : dim)];
+    }
+
+    // The parameters of a registry op as the spec accepts them: enums and reductions by name
+    // ("tanh", "sum"), numbers otherwise.
+    static std::vector<ParamSpec> registry_param_specs(const registry::Op &op) {
+        std::vector<ParamSpec> specs;
+        for (const registry::Param &p : op.params) {
+            ParamSpec s;
+            s.name = p.name;
+            if (p.type == registry::ParamType::enumeration) {
+                s.text = true;
+                s.choices = p.enum_values;
+                s.default_value.is_text = true;
+                s.default_value.text = p.default_value;
+            } else if (p.type == registry::ParamType::reduction) {
+                s.text = true;
+                s.choices = {"mean", "sum", "none"};
+                s.default_value.is_text = true;
+                s.default_value.text = p.default_value == "NNF_REDUCTION_SUM" ? "sum"
+                                       : p.default_value == "NNF_REDUCTION_NONE" ? "none" : "mean";
+            } else {
+                s.integer_only = p.type != registry::ParamType::f32;
+                s.default_value.number = c_literal_value(p.default_value);
+            }
+            specs.push_back(s);
+        }
+        return specs;
+    }
+
+    // The registry's NNF_CHECK conditions, evaluated on the constant parameters: what the C
+    // library rejects at run time is a compile error in a spec. The caret goes under the first
+    // parameter the condition names that the call sets.
+    void check_registry_conditions(const Expr &e, const registry::Op &op) {
+        for (const registry::Check &c : op.checks) {
+            if (registry_check_holds(c.condition, e.params)) continue;
+            Location at = e.location;
+            for (const KeywordArg &k : e.keywords) {
+                if (c.condition.find("p." + k.name) != std::string::npos) {
+                    at = k.value->location;
+                    break;
+                }
+            }
+            std::string message = c.message;
+            for (size_t i; (i = message.find("params->")) != std::string::npos;) message.erase(i, 8);
+            error(at, "invalid parameters of " + e.text + ": " + message);
+        }
+    }
+
+    // prelu(x, weight): weight is one slope (a scalar) or one per channel, [C] with C the input's
+    // dim 1, as PyTorch (a 1-d input has no channel dim: its weight is a scalar).
+    void check_prelu(Expr &e) {
+        expect_arguments(e, 2);
+        if (!e.keywords.empty()) error(e.keywords[0].location, "'prelu' takes no keyword arguments");
+        for (ExprPtr &a : e.args) check_expr(*a);
+        require_numeric(*e.args[0], "'prelu'");
+        require_numeric(*e.args[1], "'prelu'");
+        const Expr &x = *e.args[0], &weight = *e.args[1];
+        const bool per_channel = x.shape.size() >= 2 && weight.shape == Shape{x.shape[1]};
+        if (!weight.shape.empty() && !per_channel) {
+            error(weight.location, "dimension mismatch: the weight of 'prelu' must be a scalar" +
+                                       (x.shape.size() >= 2 ? " or [" + x.shape[1] + "] (the input's dim 1)" : std::string()) +
+                                       ", not " + shape_string(weight.shape));
+        }
+        e.shape = x.shape;
+        e.dtype = DType::f32;
+        e.callee = Callee::prelu;
+    }
+
+    // mse_loss, l1_loss, smooth_l1_loss, huber_loss (input, target, reduction=..., beta / delta):
+    // elementwise in d = input - target, then reduced. Input and target have the same shape
+    // (PyTorch broadcasts different shapes with a warning that it is likely a mistake).
+    void check_elementwise_loss(Expr &e, const registry::Op &op) {
+        const std::string &f = e.text;
+        expect_arguments(e, 2);
+        for (ExprPtr &a : e.args) check_expr(*a);
+        require_numeric(*e.args[0], "'" + f + "'");
+        require_numeric(*e.args[1], "'" + f + "'");
+        const Expr &input = *e.args[0], &target = *e.args[1];
+        if (target.shape != input.shape) {
+            error(target.location, "dimension mismatch: the target of '" + f + "' must have the input's shape " +
+                                       shape_string(input.shape) + ", not " + shape_string(target.shape));
+        }
+        e.params = resolve_params(e, registry_param_specs(op));
+        check_registry_conditions(e, op);
+        e.shape = e.params["reduction"].text == "none" ? input.shape : Shape{};
+        e.dtype = DType::f32;
+        e.callee = Callee::elementwise_loss;
     }
 
     // cross_entropy(input, target, ignore_index=-100, reduction="mean", label_smoothing=0.0) and
@@ -438,10 +595,15 @@ private:
         e.callee = f == "cross_entropy" ? Callee::cross_entropy : Callee::nll_loss;
     }
 
-    // A constant number: a literal, or negation and arithmetic of literals.
+    // A constant number: a literal, True / False (1 / 0, for boolean parameters such as rrelu's
+    // training), or negation and arithmetic of literals.
     bool constant(const Expr &e, double *value) {
         switch (e.kind) {
         case Expr::number: *value = e.value; return true;
+        case Expr::name:
+            if (e.text != "True" && e.text != "False" && e.text != "true" && e.text != "false") return false;
+            *value = e.text == "True" || e.text == "true";
+            return true;
         case Expr::negate:
             if (!constant(*e.args[0], value)) return false;
             *value = -*value;

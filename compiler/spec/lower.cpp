@@ -7,7 +7,10 @@
 #include <stdexcept>
 
 #include "math/nnf_math.h"
+#include "ops/loss_ops.h"
 #include "ops/pointwise_ops.h"
+#include "ops/prelu_ops.h"
+#include "ops/rrelu_ops.h"
 #include "registry/registry.h"
 
 namespace nnf::spec {
@@ -205,6 +208,42 @@ private:
         return s;
     }
 
+    // sum / mean: the dims they reduce over (all, or the one named by dim=) and how many elements.
+    std::vector<std::string> summed_dims(const Expr &e) {
+        return e.reduced_dim.empty() ? e.args[0]->shape : std::vector<std::string>{e.reduced_dim};
+    }
+    HExpr summed_count(const Expr &e) {
+        return element_count(summed_dims(e));
+    }
+
+    // rrelu's slope per element: (lower + upper) / 2 in evaluation; in training the standard
+    // library's draw for the same element of a contiguous tensor of the input's shape (its
+    // row-major index), so a spec and nnf_rrelu_forward with the same seed agree.
+    HExpr rrelu_noise(const Expr &e) {
+        const HExpr x = value(*e.args[0]);
+        const double lower = e.params.at("lower").number, upper = e.params.at("upper").number;
+        if (e.params.at("training").number == 0) {
+            return rrelu_eval_noise(x, f32((lower + upper) / 2));
+        }
+        HExpr index = HExpr(int64_t{0});
+        for (const std::string &d : e.shape) index = index * cast<int64_t>(extent(d)) + cast<int64_t>(var(d));
+        const HExpr seed = HExpr(static_cast<uint64_t>(e.params.at("seed").number));
+        return ops::rrelu_noise(x, f32(lower), f32(upper), ops::rrelu_uniform(seed, index));
+    }
+    // Evaluation: leaky_relu's slope; 1 where x > 0 or NaN, as in training.
+    static HExpr rrelu_eval_noise(const HExpr &x, const HExpr &slope) {
+        return Halide::strict_float(select(x > 0.0f || Halide::is_nan(x), f32(1), slope));
+    }
+
+    // beta (smooth_l1_loss) or delta (huber_loss); the other elementwise losses have no width.
+    HExpr loss_width(const Expr &e) {
+        for (const char *name : {"beta", "delta"}) {
+            auto it = e.params.find(name);
+            if (it != e.params.end()) return f32(it->second.number);
+        }
+        return f32(0);
+    }
+
     HExpr value(const Expr &e) {
         auto it = memo_.find(&e);
         if (it != memo_.end()) return it->second;
@@ -298,8 +337,8 @@ private:
         case Callee::sum:
         case Callee::mean: {
             const Shape &shape = e.args[0]->shape;
-            const HExpr sum = cast<float>(reduce(value(*e.args[0]), shape, shape, Reduce::sum));
-            return e.callee == Callee::sum ? sum : sum / element_count(shape);
+            const HExpr sum = cast<float>(reduce(value(*e.args[0]), shape, summed_dims(e), Reduce::sum));
+            return e.callee == Callee::sum ? sum : sum / summed_count(e);
         }
         case Callee::pointwise_op:
             return ops::pointwise_algorithm(e.text).forward(value(*e.args[0]), pointwise_params(e));
@@ -309,6 +348,18 @@ private:
             SoftmaxParts s = softmax_parts(value(*e.args[0]), e.args[0]->shape, e.reduced_dim, scale);
             if (e.text == "log_softmax") return s.shifted - math::log(cast<float>(s.sum));
             return s.exps * cast<float>(Halide::Internal::make_const(Halide::Float(64), 1.0) / s.sum);
+        }
+        case Callee::rrelu: return ops::rrelu_forward(value(*e.args[0]), rrelu_noise(e));
+        // The weight is a function of the channel dim's name, so it is indexed by the channel.
+        case Callee::prelu: return ops::prelu_forward(value(*e.args[0]), value(*e.args[1]));
+        case Callee::elementwise_loss: {
+            const Shape &shape = e.args[0]->shape;
+            const HExpr d = value(*e.args[0]) - value(*e.args[1]);
+            const HExpr per_element = ops::elementwise_loss(ops::elementwise_loss_kind(e.text), d, loss_width(e));
+            const std::string reduction = e.params.at("reduction").text;
+            if (reduction == "none") return per_element;
+            const HExpr sum = cast<float>(reduce(per_element, shape, shape, Reduce::sum));
+            return reduction == "sum" ? sum : sum / element_count(shape);
         }
         case Callee::cross_entropy:
         case Callee::nll_loss: {
@@ -406,8 +457,27 @@ private:
             to(*e.args[0], adjoint * select(a > 0.0f, f32(1), a < 0.0f, f32(-1), f32(0)));
             return;
         }
+        // The adjoint over the kept dims broadcasts along the summed ones.
         case Callee::sum: to(*e.args[0], adjoint); return;
-        case Callee::mean: to(*e.args[0], adjoint / element_count(e.args[0]->shape)); return;
+        case Callee::mean: to(*e.args[0], adjoint / summed_count(e)); return;
+        case Callee::rrelu: to(*e.args[0], ops::rrelu_backward(adjoint, rrelu_noise(e))); return;
+        case Callee::prelu: {
+            // grad_weight sums the per-element terms over every dim but the channel (unbroadcast).
+            const HExpr x = value(*e.args[0]), w = value(*e.args[1]);
+            to(*e.args[0], ops::prelu_grad_input(adjoint, x, w));
+            to(*e.args[1], ops::prelu_grad_weight_term(adjoint, x));
+            return;
+        }
+        case Callee::elementwise_loss: {
+            // The registry's derivative in d = input - target (ATen's *_backward), chained.
+            const Shape &shape = e.args[0]->shape;
+            const HExpr g = e.params.at("reduction").text == "mean" ? adjoint / element_count(shape) : adjoint;
+            const HExpr d = value(*e.args[0]) - value(*e.args[1]);
+            const HExpr dd = g * ops::elementwise_loss_derivative(ops::elementwise_loss_kind(e.text), d, loss_width(e));
+            backprop(*e.args[0], dd);
+            backprop(*e.args[1], -dd);
+            return;
+        }
         case Callee::exp: to(*e.args[0], adjoint * y); return;
         case Callee::log: to(*e.args[0], adjoint / value(*e.args[0])); return;
         case Callee::sqrt: to(*e.args[0], adjoint / (2.0f * y)); return;

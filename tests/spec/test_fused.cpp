@@ -365,6 +365,130 @@ TEST(FusedKernels, RegistryOpsWithPositionalAndKeywordParameters) {
     expect_close(y, expected, 1e-5, 1e-6, "leaky + softplus - hardtanh");
 }
 
+// PyTorch's elementwise losses of d, in double.
+double smooth_l1(double d, double beta) {
+    return std::fabs(d) < beta ? 0.5 * d * d / beta : std::fabs(d) - 0.5 * beta;
+}
+double huber(double d, double delta) {
+    return std::fabs(d) < delta ? 0.5 * d * d : delta * (std::fabs(d) - 0.5 * delta);
+}
+
+TEST(FusedKernels, LossesAndPreluByNameWithGradientsOfEveryInput) {
+    const int64_t n = 5, c = 7;
+    const size_t count = static_cast<size_t>(n * c);
+    std::vector<float> x = random_values(count, -3, 3, 21), t = random_values(count, -3, 3, 22),
+                       w = random_values(static_cast<size_t>(c), 0.05f, 0.5f, 23);
+    std::vector<float> grad_x(count), grad_t(count), grad_w(static_cast<size_t>(c));
+    float loss = 0;
+    std::vector<int64_t> shape{n, c}, w_shape{c}, scalar{};
+    DLTensor tx = tensor(x.data(), shape), tt = tensor(t.data(), shape), tw = tensor(w.data(), w_shape),
+             tloss = tensor(&loss, scalar), tgx = tensor(grad_x.data(), shape), tgt = tensor(grad_t.data(), shape),
+             tgw = tensor(grad_w.data(), w_shape);
+    ASSERT_EQ(spectest_regression(&tx, &tt, &tw, &tloss, &tgx, &tgt, &tgw), NNF_OK) << nnf_last_error();
+
+    // v = (x, t, w): mse(h, t) + sum smooth_l1(h - t, 0.5) + mean huber(x - t, 2) + mean |x - t|,
+    // h = prelu(x, w).
+    auto objective = [&](const std::vector<double> &v) {
+        double mse = 0, sl1 = 0, hub = 0, l1 = 0;
+        for (size_t i = 0; i < count; ++i) {
+            const double xi = v[i], ti = v[count + i], wi = v[2 * count + i % static_cast<size_t>(c)];
+            const double h = xi > 0 ? xi : wi * xi;
+            mse += (h - ti) * (h - ti);
+            sl1 += smooth_l1(h - ti, 0.5);
+            hub += huber(xi - ti, 2.0);
+            l1 += std::fabs(xi - ti);
+        }
+        return mse / count + sl1 + hub / count + l1 / count;
+    };
+    std::vector<double> point(x.begin(), x.end());
+    point.insert(point.end(), t.begin(), t.end());
+    point.insert(point.end(), w.begin(), w.end());
+    expect_close({loss}, {objective(point)}, 1e-6, 1e-6, "loss vs double");
+    // The kinks (x = 0, |d| = beta, delta, 0) are hit with probability 0 by the random points.
+    const std::vector<double> fd = finite_differences(objective, point);
+    auto part = [&](size_t from, size_t size) { return std::vector<double>(fd.begin() + static_cast<long>(from), fd.begin() + static_cast<long>(from + size)); };
+    expect_close(grad_x, part(0, count), 1e-4, 1e-6, "grad_x vs finite differences");
+    expect_close(grad_t, part(count, count), 1e-4, 1e-6, "grad_t vs finite differences");
+    expect_close(grad_w, part(2 * count, static_cast<size_t>(c)), 1e-4, 1e-6, "grad_w vs finite differences");
+
+    // The unfused library ops agree on the mse term: nnf_prelu_forward, then nnf_mse_loss_forward.
+    std::vector<float> h(count);
+    float mse = 0;
+    DLTensor th = tensor(h.data(), shape), tmse = tensor(&mse, scalar);
+    ASSERT_EQ(nnf_prelu_forward(&tx, &tw, &th), NNF_OK) << nnf_last_error();
+    ASSERT_EQ(nnf_mse_loss_forward(&th, &tt, &tmse, nullptr), NNF_OK) << nnf_last_error();
+    double mse_double = 0;
+    for (size_t i = 0; i < count; ++i) mse_double += (double(h[i]) - t[i]) * (double(h[i]) - t[i]);
+    expect_close({mse}, {mse_double / count}, 1e-6, 1e-7, "unfused mse");
+}
+
+TEST(FusedKernels, ReductionsAlongOneDimRreluEvaluationAndUnreducedLosses) {
+    const int64_t n = 6, c = 9;
+    const size_t count = static_cast<size_t>(n * c);
+    std::vector<float> x = random_values(count, -2, 2, 24), t = random_values(count, -2, 2, 25),
+                       grad_m = random_values(static_cast<size_t>(n), -1, 1, 26),
+                       grad_s = random_values(static_cast<size_t>(c), -1, 1, 27), grad_e = random_values(count, -1, 1, 28);
+    std::vector<float> m(static_cast<size_t>(n)), s(static_cast<size_t>(c)), e(count), grad_x(count);
+    std::vector<int64_t> shape{n, c}, m_shape{n}, s_shape{c};
+    DLTensor tx = tensor(x.data(), shape), tt = tensor(t.data(), shape), tgm = tensor(grad_m.data(), m_shape),
+             tgs = tensor(grad_s.data(), s_shape), tge = tensor(grad_e.data(), shape), tm = tensor(m.data(), m_shape),
+             ts = tensor(s.data(), s_shape), te = tensor(e.data(), shape), tgx = tensor(grad_x.data(), shape);
+    ASSERT_EQ(spectest_row_stats(&tx, &tt, &tgm, &tgs, &tge, &tm, &ts, &te, &tgx), NNF_OK) << nnf_last_error();
+
+    const double slope = (0.1 + 0.3) / 2;  // rrelu in evaluation
+    auto outputs = [&](const std::vector<double> &v, std::vector<double> *mm, std::vector<double> *ss, std::vector<double> *ee) {
+        mm->assign(static_cast<size_t>(n), 0.0);
+        ss->assign(static_cast<size_t>(c), 0.0);
+        ee->assign(count, 0.0);
+        for (size_t i = 0; i < count; ++i) {
+            const size_t row = i / static_cast<size_t>(c), col = i % static_cast<size_t>(c);
+            (*mm)[row] += v[i] * v[i] / static_cast<double>(c);
+            (*ss)[col] += v[i] > 0 ? v[i] : slope * v[i];
+            (*ee)[i] = huber(v[i] - t[i], 1.0);
+        }
+    };
+    const std::vector<double> point(x.begin(), x.end());
+    std::vector<double> mm, ss, ee;
+    outputs(point, &mm, &ss, &ee);
+    expect_close(m, mm, 1e-6, 1e-7, "mean along dim 1");
+    expect_close(s, ss, 1e-6, 1e-6, "sum of rrelu along dim -2");
+    expect_close(e, ee, 1e-6, 1e-7, "huber, reduction none");
+    auto objective = [&](const std::vector<double> &v) {
+        std::vector<double> a, b, d;
+        outputs(v, &a, &b, &d);
+        double total = 0;
+        for (size_t i = 0; i < a.size(); ++i) total += grad_m[i] * a[i];
+        for (size_t i = 0; i < b.size(); ++i) total += grad_s[i] * b[i];
+        for (size_t i = 0; i < d.size(); ++i) total += grad_e[i] * d[i];
+        return total;
+    };
+    expect_close(grad_x, finite_differences(objective, point), 1e-4, 1e-6, "grad_x vs finite differences");
+}
+
+TEST(FusedKernels, RreluTrainingDrawsTheStandardLibrarysSlopes) {
+    const int64_t n = 37, c = 29;
+    std::vector<float> x = random_values(static_cast<size_t>(n * c), -2, 2, 29), y(x.size()), library(x.size()), noise(x.size());
+    std::vector<int64_t> shape{n, c};
+    DLTensor tx = tensor(x.data(), shape), ty = tensor(y.data(), shape), tl = tensor(library.data(), shape),
+             tn = tensor(noise.data(), shape);
+    ASSERT_EQ(spectest_rrelu_train(&tx, &ty), NNF_OK) << nnf_last_error();
+    nnf_rrelu_params p = nnf_rrelu_default_params();
+    p.training = true;
+    p.seed = 7;
+    ASSERT_EQ(nnf_rrelu_forward(&tx, &tl, &tn, &p), NNF_OK) << nnf_last_error();
+    int negative = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+        ASSERT_EQ(y[i], library[i]) << "element " << i << ", x = " << x[i];
+        if (x[i] < 0) {
+            ++negative;
+            // y = a x with a in [lower, upper] (PyTorch's defaults 1/8, 1/3).
+            EXPECT_GE(y[i] / x[i], 0.125f - 1e-6f);
+            EXPECT_LE(y[i] / x[i], 1.0f / 3.0f + 1e-6f);
+        }
+    }
+    EXPECT_GT(negative, 100);
+}
+
 // ---- the C ABI contract: validation before any write ----
 
 class Validation : public ::testing::Test {

@@ -2,6 +2,7 @@
 // implicit gradient arguments; bad specs fail with the exact compiler message.
 #include <gtest/gtest.h>
 
+#include "registry/registry.h"
 #include "spec/spec.h"
 
 namespace nnf::spec {
@@ -205,11 +206,61 @@ TEST(SpecErrors, NamesAndGradients) {
               "test.nnf:1:10: error: dimension 'N' appears twice in the shape of 'x'\n"
               "kernel k(x: f32[N, N]) -> (y: f32[N]) { y = x }\n"
               "         ^");
-    EXPECT_EQ(error_of("kernel k(x: f32[N]) -> (y: f32[N]) { y = prelu(x) }"),
-              "test.nnf:1:42: error: op 'prelu' (family prelu) cannot be used in a fused kernel yet; pointwise and "
-              "softmax-family ops can\n"
-              "kernel k(x: f32[N]) -> (y: f32[N]) { y = prelu(x) }\n"
-              "                                         ^");
+    EXPECT_EQ(error_of("kernel k(x: f32[N, C], w: f32[N]) -> (y: f32[N, C]) { y = prelu(x, w) }"),
+              "test.nnf:1:68: error: dimension mismatch: the weight of 'prelu' must be a scalar or [C] (the input's dim "
+              "1), not [N]\n"
+              "kernel k(x: f32[N, C], w: f32[N]) -> (y: f32[N, C]) { y = prelu(x, w) }\n"
+              "                                                                   ^");
+    EXPECT_EQ(error_of("kernel k(x: f32[N, C], t: f32[C]) -> (y: f32[]) { y = mse_loss(x, t) }"),
+              "test.nnf:1:67: error: dimension mismatch: the target of 'mse_loss' must have the input's shape [N, C], "
+              "not [C]\n"
+              "kernel k(x: f32[N, C], t: f32[C]) -> (y: f32[]) { y = mse_loss(x, t) }\n"
+              "                                                                  ^");
+    EXPECT_EQ(error_of("kernel k(x: f32[N, C]) -> (y: f32[N]) { y = sum(x, dim=2) }"),
+              "test.nnf:1:45: error: parameter 'dim' of sum is 2, out of range for the 2-d input [N, C]\n"
+              "kernel k(x: f32[N, C]) -> (y: f32[N]) { y = sum(x, dim=2) }\n"
+              "                                            ^");
+}
+
+// What the C library rejects at run time (ops.def's NNF_CHECK) is a compile error in a spec,
+// with the caret under the offending parameter.
+TEST(SpecErrors, RegistryParameterChecksAtCompileTime) {
+    EXPECT_EQ(error_of("kernel k(x: f32[N]) -> (y: f32[N]) { y = softshrink(x, lambd=-1) }"),
+              "test.nnf:1:62: error: invalid parameters of softshrink: lambd must be >= 0\n"
+              "kernel k(x: f32[N]) -> (y: f32[N]) { y = softshrink(x, lambd=-1) }\n"
+              "                                                             ^");
+    EXPECT_EQ(error_of("kernel k(x: f32[N]) -> (y: f32[N]) { y = rrelu(x, lower=0.5, upper=0.25) }"),
+              "test.nnf:1:57: error: invalid parameters of rrelu: lower must be <= upper\n"
+              "kernel k(x: f32[N]) -> (y: f32[N]) { y = rrelu(x, lower=0.5, upper=0.25) }\n"
+              "                                                        ^");
+    EXPECT_EQ(error_of("kernel k(x: f32[N], t: f32[N]) -> (y: f32[]) { y = huber_loss(x, t, delta=0) }"),
+              "test.nnf:1:75: error: invalid parameters of huber_loss: delta must be > 0 (PyTorch: huber_loss does not "
+              "support non-positive values for delta)\n"
+              "kernel k(x: f32[N], t: f32[N]) -> (y: f32[]) { y = huber_loss(x, t, delta=0) }\n"
+              "                                                                          ^");
+}
+
+// Every op of the registry that takes one tensor (or an input and a target) is callable from a
+// spec with its defaults, which pass the op's own checks: this also proves that the spec
+// compiler reads every NNF_CHECK condition of ops.def.
+TEST(SpecParser, EveryRegistryOpChecksWithItsDefaults) {
+    for (const registry::Op &op : registry::ops()) {
+        std::string call;
+        if (op.family == registry::Family::loss) {
+            if (op.name == "cross_entropy" || op.name == "nll_loss") continue;  // class-index targets: tested above
+            call = "y = sum(" + op.name + "(x, t, reduction=\"none\"))";
+        } else if (op.family == registry::Family::prelu) {
+            call = "y = sum(" + op.name + "(x, w))";
+        } else {
+            call = "y = sum(" + op.name + "(x))";
+        }
+        const std::string source = "kernel k(x: f32[N, C], t: f32[N, C], w: f32[C]) -> (y: f32[]) { " + call + " }";
+        // Inputs an op does not read are an error ("unused input"), so each kernel declares only its own.
+        std::string trimmed = source;
+        if (op.family != registry::Family::loss) trimmed.replace(trimmed.find(", t: f32[N, C]"), 14, "");
+        if (op.family != registry::Family::prelu) trimmed.replace(trimmed.find(", w: f32[C]"), 11, "");
+        EXPECT_EQ(error_of(trimmed), "") << op.name;
+    }
 }
 
 TEST(SpecErrors, Syntax) {
