@@ -12,6 +12,10 @@
 #   ./run.sh bench OUT_DIR [--quick]
 #                      install the benchmark dependencies, build with benchmarks and run the CPU
 #                      suite (nnfuse vs PyTorch, oneDNN, XNNPACK, memcpy): OUT_DIR/results.md, plots/
+#   ./run.sh bench-fusion OUT_DIR [--quick]
+#                      install PyTorch with all its dependencies (about 5 GB, into .venv-torch),
+#                      build, and time the fused spec kernels of bench/fusion against the unfused
+#                      nnfuse ops, eager PyTorch and torch.compile: OUT_DIR/results.md
 #
 # Environment: BUILD_DIR (default build), JOBS (default: all cores).
 set -euo pipefail
@@ -113,7 +117,7 @@ build)
     configure_and_build "$BUILD_DIR"
     ;;
 bench)
-    install_debian_packages libdnnl-dev libxnnpack-dev libpthreadpool-dev
+    install_debian_packages libdnnl-dev libxnnpack-dev libpthreadpool-dev libsleef-dev
     setup_venv
     # torch's CPU library and the two small CUDA runtime wheels it links, without the rest of
     # its CUDA dependencies (several GB); see requirements-bench.txt.
@@ -126,8 +130,24 @@ bench)
     "$VENV/bin/python" bench/run_suite.py --build-dir "$BUILD_DIR" \
         --out "${2:?usage: ./run.sh bench OUT_DIR [--quick]}" "${@:3}"
     ;;
+bench-fusion)
+    install_debian_packages
+    if [[ ! -x .venv-torch/bin/python ]]; then
+        log "creating the virtual environment .venv-torch"
+        python3 -m venv .venv-torch
+    fi
+    if ! cmp -s requirements-torch.txt .venv-torch/.installed-requirements; then
+        log "installing requirements-torch.txt into .venv-torch"
+        .venv-torch/bin/pip install -q --disable-pip-version-check --no-deps -r requirements-torch.txt
+        cp requirements-torch.txt .venv-torch/.installed-requirements
+    fi
+    configure_and_build "$BUILD_DIR" -DNNFUSE_BUILD_BENCHMARKS=ON
+    .venv-torch/bin/python bench/fusion/run_fusion_bench.py \
+        --lib "$BUILD_DIR/bench/fusion/libnnfuse_fusion_bench.so" \
+        --out "${2:?usage: ./run.sh bench-fusion OUT_DIR [--quick]}" "${@:3}"
+    ;;
 *)
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

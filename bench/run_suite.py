@@ -11,6 +11,9 @@ configure time is missing and reported as such):
     nnfuse_torch_bench    PyTorch (ATen, CPU)
     nnfuse_onednn_bench   oneDNN
     nnfuse_xnnpack_bench  XNNPACK (forward only)
+    nnf_math_bench        (bench/math) nnfuse's math functions against Sleef's u10 vector
+                          functions and Halide's built-ins, on L1-resident data; appended to
+                          results.md as its own table (needs libsleef-dev at configure time)
 
 Noise: every benchmark warms up (an untimed call, plus Google Benchmark's warm-up time), runs
 --repetitions times per pass, and the implementations run one after another in each of
@@ -410,6 +413,48 @@ def write_plots(plot_dir, args, rows, nnfuse_keys, other_keys):
             plt.close(fig)
 
 
+MATH_NAME_RE = re.compile(r"^(?P<function>[^/]+)/(?P<impl>[^/]+)/(?P<isa>[^/]+)$")
+
+
+def run_math_bench(args, raw_dir):
+    """Markdown lines for nnf::math against Sleef and Halide's built-ins, or why there are none."""
+    binary = args.build_dir / "bench" / "math" / "nnf_math_bench"
+    if not binary.exists():
+        return ["", "Not compared: Sleef (nnf_math_bench was not built: libsleef-dev was not found at configure time)"]
+    isas = [isa for isa in args.isa if isa in ("avx512", "avx2")]
+    if not isas:
+        return []
+    out = raw_dir / "math.json"
+    command = [str(binary), f"--benchmark_filter=/({'|'.join(isas)})$",
+               f"--benchmark_repetitions={max(3, args.repetitions)}", f"--benchmark_min_time={args.min_time}",
+               f"--benchmark_out={out}", "--benchmark_out_format=json"]
+    started = time.monotonic()
+    with open(raw_dir / "math.log", "w") as console:
+        result = subprocess.run(command, stdout=console, stderr=subprocess.STDOUT)
+    log(f"math functions (nnf_math_bench) took {time.monotonic() - started:.0f} s")
+    if result.returncode != 0 or not out.exists():
+        return ["", f"nnf_math_bench failed (exit {result.returncode}); see {raw_dir / 'math.log'}"]
+    rates = defaultdict(list)
+    for b in json.loads(out.read_text()).get("benchmarks", []):
+        m = MATH_NAME_RE.match(b.get("run_name", b["name"]))
+        if m and b.get("run_type", "iteration") == "iteration" and not b.get("error_occurred"):
+            rates[(m["function"], m["impl"], m["isa"])].append(b["items_per_second"] / 1e9)
+    lines = ["", "## Math functions against Sleef and Halide (L1-resident, 1 thread)", "",
+             "`nnf_math_bench`: 4096 floats in and out, G elements/s, median (min-max) of "
+             f"{max(3, args.repetitions)} repetitions. `nnf` is nnfuse's `compiler/math`; `sleef` the Sleef u10 "
+             "function (u15 for erfc; sigmoid, softplus and log_sigmoid composed from Sleef's exp and log1p); "
+             "`halide_*` Halide's built-ins (docs/math.md gives each one's accuracy).", "",
+             "| function | implementation | " + " | ".join(isas) + " |", "|---|---|" + "---|" * len(isas)]
+    for function, impl in dict.fromkeys((f, i) for f, i, _ in rates):
+        cells = []
+        for isa in isas:
+            values = rates.get((function, impl, isa))
+            cells.append(f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})" if values else "—")
+        name = f"**{impl}**" if impl == "nnf" else impl
+        lines.append(f"| {function} | {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def main():
     args = parse_args()
     runs, missing = plan_runs(args)
@@ -439,6 +484,10 @@ def main():
     write_markdown(args.out / "results.md", args, rows, nnfuse_keys, other_keys, errors, labels, missing, meta)
     write_csv(args.out / "results.csv", rows)
     write_plots(args.out / "plots", args, rows, nnfuse_keys, other_keys)
+    math_lines = run_math_bench(args, raw_dir)
+    if math_lines:
+        with open(args.out / "results.md", "a") as f:
+            f.write("\n".join(math_lines) + "\n")
     log(f"wrote {args.out / 'results.md'}")
 
 
