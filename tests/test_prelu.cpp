@@ -92,6 +92,9 @@ TEST_F(PreluTest, WeightPerChannelAndSharedOnContiguousTensors) {
     check({{2, 3, 7, 9}, {}, {}, true});
     check({{1, 64, 33}, {}, {}, false});
     check({{3, 1, 5}, {}, {}, false});
+    // 2100 rows of 40: the kernel groups short rows into tasks of about 32K elements (819 rows),
+    // so there are several tasks and a partial last one.
+    check({{300, 7, 40}, {}, {}, false});
 }
 
 TEST_F(PreluTest, ChannelsLastTransposedAndSlicedLayouts) {
