@@ -281,6 +281,31 @@ TEST_F(SoftmaxTest, BackwardFromTheSavedOutputOnEveryDim) {
     }
 }
 
+TEST_F(SoftmaxTest, ManyShortRowsShareTasks) {
+    for (const rt::OpInfo *op : softmax_ops()) {
+        SCOPED_TRACE(op->name);
+        // 1000 rows of 37: the kernel groups short rows into tasks of about 16K elements (442
+        // rows), so there are several tasks and a partial last one; forward and backward.
+        const std::vector<int64_t> many = {1000, 37};
+        TestTensor xm(many), ym(many), gm(many), gim(many);
+        check_forward(*op, xm, ym, many, 1, 1.0, random_values(37000, 10));
+        const std::vector<float> gs = random_values(37000, 11, -2, 2);
+        std::vector<float> saved(37000);
+        for (int64_t i = 0; i < gm.size(); ++i) {
+            gm.at(i) = gs[static_cast<size_t>(i)];
+            saved[static_cast<size_t>(i)] = ym.at(i);
+        }
+        const double row_params[] = {1.0, 1.0};
+        const DLTensor *bin[] = {gm.dl(), ym.dl()};
+        DLTensor *bout[] = {gim.dl()};
+        ASSERT_EQ(op->backward(bin, bout, row_params), NNF_OK) << nnf_last_error();
+        const std::vector<double> ref = backward_ref(op->name, many, 1, 1.0, gs, saved);
+        for (int64_t i = 0; i < gim.size(); ++i) {
+            ASSERT_TRUE(close(gim.at(i), ref[static_cast<size_t>(i)], 1e-5, 1e-6)) << "backward element " << i;
+        }
+    }
+}
+
 TEST_F(SoftmaxTest, BackwardInPlaceOverGradOutputAndStrided) {
     for (const rt::OpInfo *op : softmax_ops()) {
         for (int dim : {0, 1}) {

@@ -18,9 +18,12 @@ void specialize_dense(Func f, const Expr &dense) {
 void schedule_softmax_rows_cpu(Func output, const std::vector<Func> &row_stages,
                                const std::vector<Func> &element_stages, const Expr &dense, const Target &target,
                                const SoftmaxCpuKnobs &knobs) {
-    Var k = output.args()[0], row = output.args()[1];
+    Var k = output.args()[0], row = output.args()[1], task("task");
     const int vector = target.natural_vector_size<float>() * knobs.vector_multiple;
-    output.parallel(row);
+    // A task per row cost as much as a 1024-float row itself; short rows share a task.
+    const Expr row_length = output.output_buffer().dim(0).extent();
+    const Expr rows_per_task = max(1, knobs.elements_per_task / max(1, row_length));
+    output.split(row, task, row, rows_per_task, TailStrategy::GuardWithIf).parallel(task);
     // Predicated tails never recompute an element (in place, y may alias x).
     output.vectorize(k, vector, TailStrategy::Predicate);
     specialize_dense(output, dense);

@@ -10,6 +10,8 @@ namespace nnf::schedules {
 struct SoftmaxCpuKnobs {
     // Vector width as a multiple of the target's natural float vector.
     int vector_multiple = 2;
+    // Rows shorter than this are grouped into parallel tasks of about this many elements.
+    int elements_per_task = 16 * 1024;
 };
 
 // Rows: a 2-D output over (k, row), k the reduced dim. Parallel over rows; each row computes its
