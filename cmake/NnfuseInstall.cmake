@@ -7,6 +7,9 @@ install(FILES "${PROJECT_SOURCE_DIR}/include/nnfuse/nnfuse.h"
               "${PROJECT_BINARY_DIR}/include/nnfuse/nnfuse_ops.h"
               "${PROJECT_BINARY_DIR}/include/nnfuse/version.h"
         DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/nnfuse")
+# What the wrappers of fused spec kernels (nnfc) call in the library's runtime.
+install(FILES "${PROJECT_SOURCE_DIR}/include/nnfuse/detail/kernel_support.h"
+        DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/nnfuse/detail")
 
 # The package config is written by hand rather than exported: it names the archive and its
 # link dependencies explicitly, so that plain C projects (no C++ enabled) can link it.

@@ -63,13 +63,14 @@ std::string describe(const Kernel &k) {
 }
 
 // The validation and buffer set-up every wrapper shares. It calls the runtime of libnnfuse.a
-// (errors, the ISA cap) through these declarations, which match runtime/error.h and
-// runtime/cpu_dispatch.h; those headers are internal and not installed.
+// (errors, the ISA cap) through nnfuse/detail/kernel_support.h, installed with the library.
 const char *kPrelude = R"PRELUDE(
 #include <cinttypes>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+
+#include <nnfuse/detail/kernel_support.h>
 
 #ifndef HALIDE_HALIDERUNTIME_H
 // halide_buffer_t and its parts, as HalideRuntime.h defines them (a stable ABI).
@@ -96,13 +97,6 @@ struct halide_buffer_t {
 };
 }
 #endif
-
-namespace nnf::rt {
-nnf_status fail(const char *function, nnf_status status, const char *format, ...);
-void clear_kernel_error();
-const char *kernel_error();
-void mark_kernels_started();
-}  // namespace nnf::rt
 
 namespace {
 
