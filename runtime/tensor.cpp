@@ -26,6 +26,18 @@ void byte_range(const DLTensor &t, uintptr_t *lo, uintptr_t *hi) {
     *hi = base + high + 3;
 }
 
+// No strides, or the row-major ones (dims of extent 1 may have any stride): the common case,
+// which needs no sorting or merging and cannot overlap itself.
+bool is_dense_row_major(const DLTensor &t) {
+    if (!t.strides) return true;
+    int64_t expected = 1;
+    for (int d = t.ndim - 1; d >= 0; --d) {
+        if (t.shape[d] != 1 && t.strides[d] != expected) return false;
+        expected *= t.shape[d];
+    }
+    return true;
+}
+
 }  // namespace
 
 int64_t stride_of(const DLTensor &t, int d) {
@@ -147,6 +159,7 @@ nnf_status check_same_shape(const char *function, const TensorArg &a, const Tens
 nnf_status check_no_self_overlap(const char *function, const TensorArg &output) {
     // Sorted by |stride|, each dim must step past everything the inner dims span.
     const DLTensor &t = *output.tensor;
+    if (is_dense_row_major(t)) return NNF_OK;
     int order[NNF_MAX_DIMS];
     int n = 0;
     for (int d = 0; d < t.ndim; ++d) {
@@ -187,17 +200,42 @@ Layout plan_layout(const DLTensor *const *tensors, int num_tensors) {
     Layout layout;
     layout.num_tensors = num_tensors;
     const DLTensor &out = *tensors[0];
+    for (int t = 0; t < num_tensors; ++t) layout.base[t] = element0(*tensors[t]);
+    // All dense row-major (the same shape): one dim of every element, what the general path
+    // below would merge them into, without its cost (it was a tenth of a 4K-element relu call).
+    bool dense = true;
+    for (int t = 0; dense && t < num_tensors; ++t) dense = is_dense_row_major(*tensors[t]);
+    if (dense) {
+        const int64_t count = element_count(out);
+        if (count > 1) {
+            layout.rank = 1;
+            layout.extent[0] = count;
+            for (int t = 0; t < num_tensors; ++t) layout.stride[t][0] = 1;
+        }
+        return layout;
+    }
     int dims[NNF_MAX_DIMS];
+    int64_t order_stride[NNF_MAX_DIMS];
     int n = 0;
     for (int d = 0; d < out.ndim; ++d) {
-        if (out.shape[d] != 1) dims[n++] = d;
+        if (out.shape[d] != 1) {
+            dims[n] = d;
+            order_stride[n++] = abs64(stride_of(out, d));
+        }
     }
     // Innermost first: ascending output stride; ties keep row-major order (last dim first).
-    std::stable_sort(dims, dims + n, [&](int a, int b) {
-        const int64_t sa = abs64(stride_of(out, a)), sb = abs64(stride_of(out, b));
-        return sa != sb ? sa < sb : a > b;
-    });
-    for (int t = 0; t < num_tensors; ++t) layout.base[t] = element0(*tensors[t]);
+    // Insertion sort: stable, and at most 16 dims (std::stable_sort allocates).
+    for (int i = 1; i < n; ++i) {
+        const int d = dims[i];
+        const int64_t s = order_stride[i];
+        int j = i;
+        for (; j > 0 && (order_stride[j - 1] > s || (order_stride[j - 1] == s && dims[j - 1] < d)); --j) {
+            dims[j] = dims[j - 1];
+            order_stride[j] = order_stride[j - 1];
+        }
+        dims[j] = d;
+        order_stride[j] = s;
+    }
     for (int k = 0; k < n; ++k) {
         const int d = dims[k];
         bool merge = layout.rank > 0;
