@@ -55,7 +55,12 @@ std::vector<uint32_t> sample_inputs() {
                            0x7f800001u, 0x7fc00000u, 0x7fffffffu, 0x3f800000u,
                            // exp overflow / underflow, tanh -> 1, erfc underflow, sigmoid -> 1.
                            0x42b17217u, 0x42b17218u, 0xc2cff1b4u, 0xc2cff1b5u, 0x41102cb3u, 0x41102cb4u,
-                           0x4120de00u, 0x418aa123u, 0x33800000u, 0x3f3504f3u, 0x3fb504f3u}) {
+                           0x4120de00u, 0x418aa123u, 0x33800000u, 0x3f3504f3u, 0x3fb504f3u,
+                           // Clamps and branch points of the float32 kernels: exp/expm1 at
+                           // -130/-18/89, expm1's k = 25 (16.98) and k = 1 (0.3466), tanh's
+                           // 0.55 and 9.1, sigmoid's 18 and 130.
+                           0x43020000u, 0x41900000u, 0x42b20000u, 0x4187de05u, 0x3eb17218u,
+                           0x3f0ccccdu, 0x4111999au}) {
             for (int d = -3; d <= 3; d++) v.push_back(sign | (b + d));
         }
     }
@@ -131,6 +136,9 @@ const Special kSpecials[] = {
     {"exp", -103.9720764f, 0x1p-149f},                           {"expm1", -0.0f, -0.0f},
     {"expm1", 0.0f, 0.0f},        {"expm1", kInf, kInf},         {"expm1", -kInf, -1.0f},
     {"expm1", kNaN, kNaN},        {"expm1", 0x1p-140f, 0x1p-140f},
+    {"expm1", -20.0f, -1.0f},     {"expm1", from_bits(0x42b17218u), kInf},
+    {"expm1", from_bits(0x42b17217u), 3.40279851e38f},          {"exp", -120.0f, 0.0f},
+    {"exp", -1000.0f, 0.0f},      {"exp", 1000.0f, kInf},
     {"log", 0.0f, -kInf},         {"log", -0.0f, -kInf},         {"log", -1.0f, kNaN},
     {"log", -kInf, kNaN},         {"log", kInf, kInf},           {"log", 1.0f, 0.0f},
     {"log", kNaN, kNaN},          {"log1p", -0.0f, -0.0f},       {"log1p", -1.0f, -kInf},
@@ -145,7 +153,8 @@ const Special kSpecials[] = {
     {"erfc", from_bits(0x4120ddfbu), 0x1p-149f},                 {"erfc", -from_bits(0x407547cbu), 2.0f},
     {"erfc", -from_bits(0x407547cau), 0x1.fffffep+0f},           {"sigmoid", kInf, 1.0f},
     {"sigmoid", -kInf, 0.0f},     {"sigmoid", 20.0f, 1.0f},      {"sigmoid", -200.0f, 0.0f},
-    {"sigmoid", kNaN, kNaN},      {"sigmoid", -0.0f, 0.5f},      {"softplus", kInf, kInf},
+    {"sigmoid", kNaN, kNaN},      {"sigmoid", -0.0f, 0.5f},      {"sigmoid", 18.0f, 1.0f},
+    {"sigmoid", -120.0f, 0.0f},   {"tanh", 9.1f, 1.0f},          {"tanh", -100.0f, -1.0f},      {"softplus", kInf, kInf},
     {"softplus", -kInf, 0.0f},    {"softplus", 100.0f, 100.0f},  {"softplus", kNaN, kNaN},
     {"log_sigmoid", -kInf, -kInf}, {"log_sigmoid", kInf, -0.0f}, {"log_sigmoid", 200.0f, -0.0f},
     {"log_sigmoid", -100.0f, -100.0f}, {"log_sigmoid", kNaN, kNaN},
