@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cpu_dispatch.h"
+#include "cpu_tensor_checks.h"
 #include "error.h"
 #include "pointwise_driver.h"
 #include "tensor.h"
@@ -74,14 +75,16 @@ float *float_at(const DLTensor &t) {
 }
 
 // Sums doubles with Neumaier's compensation: partial sums of 2^31 rows keep full double accuracy.
+// An inf or NaN term makes the sum inf or NaN, as PyTorch's; the correction is kept only while
+// the sum is finite (inf - inf there would turn an inf sum into NaN).
 struct CompensatedSum {
     double sum = 0, compensation = 0;
     void add(double v) {
         const double t = sum + v;
-        compensation += std::fabs(sum) >= std::fabs(v) ? (sum - t) + v : (v - t) + sum;
+        if (std::isfinite(t)) compensation += std::fabs(sum) >= std::fabs(v) ? (sum - t) + v : (v - t) + sum;
         sum = t;
     }
-    double value() const { return sum + compensation; }
+    double value() const { return std::isfinite(sum) ? sum + compensation : sum; }
 };
 
 }  // namespace
@@ -104,12 +107,7 @@ nnf_status run_elementwise_loss_forward(const char *function, const DLTensor *in
                              nullptr);
     }
     const TensorArg args[] = {{"input", input}, {"target", target}, {"output", output}};
-    for (const TensorArg &a : args) {
-        if (nnf_status s = check_tensor(function, a)) return s;
-    }
-    Backend backend;
-    int device_id;
-    if (nnf_status s = check_devices(function, args, 3, /*cuda_kernels=*/false, &backend, &device_id)) return s;
+    if (nnf_status s = check_cpu_tensors(function, args, 3)) return s;
     if (nnf_status s = check_same_shape(function, args[0], args[1])) return s;
     if (nnf_status s = check_one_element(function, args[2], reduction_name(reduction))) return s;
     const int64_t n = element_count(*input);
@@ -412,7 +410,7 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
 
     const ClassificationKernels &kernels = indices ? call.index_kernels : call.probability_kernels;
     if (!(want_loss && want_grad ? kernels.forward_backward != nullptr
-                                 : (want_loss ? kernels.forward != nullptr : kernels.backward != nullptr))) {
+                                 : (want_loss ? kernels.forward != nullptr : kernels.backward.defined()))) {
         return fail(function, NNF_ERR_INVALID_ARGUMENT, "this target dtype has no kernel for the call");
     }
 
@@ -489,7 +487,8 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
                         C, span(1, 1), limit);
         }
 
-        halide_buffer_t buffers[6];
+        // buffers[6] is cross_entropy's exps: grad_input's buffer again (loss_driver.h).
+        halide_buffer_t buffers[7];
         halide_dimension_t dims[6][3];
         auto make = [&](int t, int64_t offset, int64_t ib, int64_t ob, int rank_kind) {
             // rank_kind: 3 = (c, i, o), 2 = (i, o), 1 = (c)
@@ -525,16 +524,22 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
                         for (int d = 0; d + 1 < nd; ++d) offset += index[d] * d_stride[t][d];
                         make(t, offset, ib, ob, t == 0 || t == 4 ? 3 : (t == 1 ? target_rank : (t == 2 ? 1 : 2)));
                     }
+                    if (want_grad) buffers[6] = buffers[4];
                     if (want_loss && want_grad) {
                         result = kernels.forward_backward(&buffers[0], &buffers[1], &buffers[2], call.ignore_index,
                                                           call.label_smoothing, &buffers[5], grad_scale_factor,
-                                                          &buffers[3], &buffers[4]);
+                                                          &buffers[3], &buffers[6], &buffers[4]);
                     } else if (want_loss) {
                         result = kernels.forward(&buffers[0], &buffers[1], &buffers[2], call.ignore_index,
                                                  call.label_smoothing, &buffers[3]);
+                    } else if (kernels.backward.with_exps) {
+                        result = kernels.backward.with_exps(&buffers[0], &buffers[1], &buffers[2], call.ignore_index,
+                                                            call.label_smoothing, &buffers[5], grad_scale_factor,
+                                                            &buffers[6], &buffers[4]);
                     } else {
-                        result = kernels.backward(&buffers[0], &buffers[1], &buffers[2], call.ignore_index,
-                                                  call.label_smoothing, &buffers[5], grad_scale_factor, &buffers[4]);
+                        result = kernels.backward.without_exps(&buffers[0], &buffers[1], &buffers[2],
+                                                               call.ignore_index, call.label_smoothing, &buffers[5],
+                                                               grad_scale_factor, &buffers[4]);
                     }
                 }
             }

@@ -33,18 +33,35 @@ nnf_status run_elementwise_loss_backward(const char *function, const DLTensor *g
                                          float width, const ElementwiseLossKernels &kernels);
 
 // Classification losses (nll_loss, cross_entropy) on blocks of rows (c, i, o).
+// cross_entropy's gradient kernels take grad_input's memory twice: as `exps`, where they store
+// exp(x - row max) and sum it, then as grad_input, which they write over it in place
+// (compiler/generators/loss_generator.cpp): no memory beyond the gradient. nll_loss's backward
+// has no exps.
 using ClassificationForwardKernel = int (*)(halide_buffer_t *x, halide_buffer_t *target, halide_buffer_t *weight,
                                             int64_t ignore_index, float label_smoothing, halide_buffer_t *row_loss);
-using ClassificationBackwardKernel = int (*)(halide_buffer_t *x, halide_buffer_t *target, halide_buffer_t *weight,
-                                             int64_t ignore_index, float label_smoothing, halide_buffer_t *grad_scale,
-                                             float scale, halide_buffer_t *grad_input);
+using NllBackwardKernel = int (*)(halide_buffer_t *x, halide_buffer_t *target, halide_buffer_t *weight,
+                                  int64_t ignore_index, float label_smoothing, halide_buffer_t *grad_scale,
+                                  float scale, halide_buffer_t *grad_input);
+using CrossEntropyBackwardKernel = int (*)(halide_buffer_t *x, halide_buffer_t *target, halide_buffer_t *weight,
+                                           int64_t ignore_index, float label_smoothing, halide_buffer_t *grad_scale,
+                                           float scale, halide_buffer_t *exps, halide_buffer_t *grad_input);
 using ClassificationForwardBackwardKernel = int (*)(halide_buffer_t *x, halide_buffer_t *target,
                                                     halide_buffer_t *weight, int64_t ignore_index,
                                                     float label_smoothing, halide_buffer_t *grad_scale, float scale,
-                                                    halide_buffer_t *row_loss, halide_buffer_t *grad_input);
+                                                    halide_buffer_t *row_loss, halide_buffer_t *exps,
+                                                    halide_buffer_t *grad_input);
+// Either backward kernel: the generated wrappers name the kernel, the type picks the member.
+struct ClassificationBackwardKernel {
+    NllBackwardKernel without_exps = nullptr;
+    CrossEntropyBackwardKernel with_exps = nullptr;
+    ClassificationBackwardKernel() = default;
+    ClassificationBackwardKernel(NllBackwardKernel k) : without_exps(k) {}
+    ClassificationBackwardKernel(CrossEntropyBackwardKernel k) : with_exps(k) {}
+    bool defined() const { return without_exps || with_exps; }
+};
 struct ClassificationKernels {
     ClassificationForwardKernel forward = nullptr;
-    ClassificationBackwardKernel backward = nullptr;
+    ClassificationBackwardKernel backward;
     ClassificationForwardBackwardKernel forward_backward = nullptr;  // nullptr: not fused for this op
 };
 

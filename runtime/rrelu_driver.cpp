@@ -1,6 +1,7 @@
 #include "rrelu_driver.h"
 
 #include "cpu_dispatch.h"
+#include "cpu_tensor_checks.h"
 #include "error.h"
 #include "pointwise_driver.h"
 #include "tensor.h"
@@ -39,12 +40,7 @@ nnf_status run_rrelu_forward(const char *function, const DLTensor *x, DLTensor *
             [&](halide_buffer_t *in, halide_buffer_t *out) { return eval_kernel(&in[0], slope, out); }, nullptr);
     }
     const TensorArg args[] = {{"x", x}, {"y", y}, {"noise", noise}};
-    for (const TensorArg &a : args) {
-        if (nnf_status s = check_tensor(function, a)) return s;
-    }
-    Backend backend;
-    int device_id;
-    if (nnf_status s = check_devices(function, args, 3, /*cuda_kernels=*/false, &backend, &device_id)) return s;
+    if (nnf_status s = check_cpu_tensors(function, args, 3)) return s;
     if (nnf_status s = check_same_shape(function, args[0], args[1])) return s;
     if (nnf_status s = check_same_shape(function, args[0], args[2])) return s;
     if (element_count(*x) == 0) return NNF_OK;

@@ -246,6 +246,85 @@ TEST_F(LossTest, ElementwiseSumAccumulatesInDoubleAcrossSlices) {
     EXPECT_TRUE(close(y.at(0), term * double(n), 1e-7, 0));
 }
 
+// PyTorch's derivative of each elementwise loss with respect to x, in double, special values
+// included (ATen's backward kernels; l1 through autograd of |d|): NaN stays NaN for mse,
+// smooth_l1 and huber (every comparison with NaN is false, so their kernels reach d / beta, d or
+// 2 d); l1's gradient is sgn(d), and at::sgn(NaN) = (0 < NaN) - (NaN < 0) = 0 (printed by
+// at::sgn on torch 2.15), so a NaN difference, or inf - inf, gets gradient 0 from l1.
+double elementwise_derivative_ref(const std::string &op, double d, double width) {
+    const double sgn = d > 0 ? 1.0 : (d < 0 ? -1.0 : 0.0);
+    if (op == "mse_loss") return 2 * d;
+    if (op == "l1_loss" || (op == "smooth_l1_loss" && width == 0)) return sgn;
+    const double scale = op == "huber_loss" ? width : 1.0;  // huber = delta * smooth_l1(beta = delta)
+    if (d <= -width) return -scale;
+    if (d >= width) return scale;
+    return op == "huber_loss" ? d : d / width;
+}
+
+bool same_special_or_close(double got, double ref, double rtol) {
+    if (std::isnan(ref) || std::isinf(ref)) return std::isnan(ref) ? std::isnan(got) : got == ref;
+    return close(got, ref, rtol, 1e-7);
+}
+
+// NaN and +-inf in the input or the target, forward and backward, every reduction, against
+// PyTorch's semantics: per element the loss of a NaN difference (NaN input, NaN target, or inf -
+// inf) is NaN and of an infinite one inf; a reduction over a NaN is NaN, over an inf (and no NaN)
+// inf; gradients as elementwise_derivative_ref. The special values sit in the vector body and the
+// tail of 37 elements; one tensor has a NaN (reduced: NaN), one only infinities (reduced: inf,
+// which a compensated sum that forms inf - inf would turn into NaN).
+TEST_F(LossTest, ElementwiseLossesPropagateNaNAndInfinityAsPyTorch) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    struct Special {
+        int64_t index;
+        double x, t;
+    };
+    const std::vector<std::vector<Special>> cases = {
+        {{0, nan, 0}, {5, kInf, 0}, {16, -kInf, 1}, {17, 1, nan}, {31, kInf, kInf}, {33, 0.5, kInf},
+         {36, -kInf, -kInf}},
+        {{3, kInf, 0.25}, {20, -2, kInf}, {35, -kInf, 3}},
+    };
+    const int64_t n = 37;
+    for (const char *op : kElementwiseLosses) {
+        for (double width : {double(width_of(op)), std::string(op) == "smooth_l1_loss" ? 0.0 : double(width_of(op))}) {
+            for (size_t k = 0; k < cases.size(); ++k) {
+                for (nnf_reduction r : kReductions) {
+                    SCOPED_TRACE(std::string(op) + " width " + std::to_string(width) + " case " + std::to_string(k) +
+                                 " " + reduction_name(r));
+                    TestTensor x({n}), t({n});
+                    fill_random(x, 40);
+                    fill_random(t, 41);
+                    for (const Special &sp : cases[k]) {
+                        x.at(sp.index) = float(sp.x);
+                        t.at(sp.index) = float(sp.t);
+                    }
+                    const bool none = r == NNF_REDUCTION_NONE;
+                    std::vector<double> ref(n);
+                    for (int64_t i = 0; i < n; ++i) ref[size_t(i)] = elementwise_loss_ref(op, double(x.at(i)) - t.at(i), width);
+                    TestTensor y(none ? std::vector<int64_t>{n} : std::vector<int64_t>{});
+                    ASSERT_EQ(elementwise_forward(op, x.dl(), t.dl(), y.dl(), r, float(width)), NNF_OK) << nnf_last_error();
+                    if (none) {
+                        for (int64_t i = 0; i < n; ++i) ASSERT_TRUE(same_special_or_close(y.at(i), ref[size_t(i)], 2e-6)) << i << ": " << y.at(i);
+                    } else {
+                        const double expected = reduce_ref(ref, static_cast<RefReduction>(r), double(n));
+                        EXPECT_TRUE(std::isnan(expected) == (k == 0) && std::isinf(expected) == (k == 1));  // the cases' point
+                        EXPECT_TRUE(same_special_or_close(y.at(0), expected, 1e-6)) << y.at(0) << " expected " << expected;
+                    }
+                    TestTensor g(none ? std::vector<int64_t>{n} : std::vector<int64_t>{}), gi({n});
+                    fill_random(g, 42, 0.5, 2);
+                    ASSERT_EQ(elementwise_backward(op, g.dl(), x.dl(), t.dl(), gi.dl(), r, float(width)), NNF_OK)
+                        << nnf_last_error();
+                    const double norm = r == NNF_REDUCTION_MEAN ? 1.0 / double(n) : 1.0;
+                    for (int64_t i = 0; i < n; ++i) {
+                        const double expected = double(g.at(none ? i : 0)) * norm *
+                                                elementwise_derivative_ref(op, double(x.at(i)) - t.at(i), width);
+                        ASSERT_TRUE(same_special_or_close(gi.at(i), expected, 1e-6)) << i << ": " << gi.at(i) << " expected " << expected;
+                    }
+                }
+            }
+        }
+    }
+}
+
 // ---- classification losses -------------------------------------------------------------------
 
 // The logical (N, C, D) layout of a test: shape of the input and of the per-row tensors.
@@ -508,7 +587,8 @@ TEST_F(LossTest, AllTargetsIgnoredGiveNaNMeanZeroSumAndZeroGradient) {
     }
 }
 
-// The gradient may overwrite the logits: the same result as out of place, contiguous and strided.
+// The gradient may overwrite the logits: the same result as out of place, contiguous and strided,
+// for the fused pass and the backward alone (both store the exps in the gradient's memory first).
 TEST_F(LossTest, FusedForwardBackwardWritesTheGradientOverTheLogitsInPlace) {
     for (bool probabilities : {false, true}) {
         for (bool strided : {false, true}) {
@@ -527,6 +607,15 @@ TEST_F(LossTest, FusedForwardBackwardWritesTheGradientOverTheLogitsInPlace) {
             EXPECT_EQ(out_a.at(0), out_b.at(0));
             for (int64_t i = 0; i < grad.size(); ++i) ASSERT_EQ(b.x.at(i), grad.at(i)) << i;
             EXPECT_TRUE(b.x.untouched_outside_view());
+
+            Tensors c(p, strided);
+            TestTensor g({});
+            g.at(0) = 0.75f;
+            ASSERT_EQ(nnf_cross_entropy_backward(g.dl(), a.x.dl(), a.target_dl(), a.weight_dl(), grad.dl(), &params), NNF_OK);
+            ASSERT_EQ(nnf_cross_entropy_backward(g.dl(), c.x.dl(), c.target_dl(), c.weight_dl(), c.x.dl(), &params), NNF_OK)
+                << nnf_last_error();
+            for (int64_t i = 0; i < grad.size(); ++i) ASSERT_EQ(c.x.at(i), grad.at(i)) << "backward " << i;
+            EXPECT_TRUE(c.x.untouched_outside_view());
         }
     }
 }
@@ -573,6 +662,44 @@ TEST_F(LossTest, ExtremeLogitsFollowPyTorch) {
         EXPECT_TRUE(std::isnan(grad.at(12)));
         // Row 4: the target 300 dominates; loss 0 and gradient 0 to float precision.
         EXPECT_TRUE(close(out.at(4), eps / 4 * ((300 - 88.0) + (300 - 89.0) + 500 + 0), 1e-6, 1e-6));
+    }
+}
+
+// Reduced over rows, an infinite row loss (a -inf target logit) makes the mean and the sum inf,
+// and a NaN row (a NaN logit) makes them NaN, as PyTorch's sums; the runtime's compensated sum of
+// the row losses must not form inf - inf in its correction. Per row (reduction none), a NaN or a
+// +inf logit makes the row's loss and every gradient element NaN, as PyTorch's log_softmax
+// (inf - inf in x - max), and leaves the other rows alone.
+TEST_F(LossTest, CrossEntropyReducedOverAnInfiniteOrNaNRowIsInfOrNaN) {
+    const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+    for (float special : {0.25f, nan, inf}) {
+        TestTensor x({3, 40});
+        fill_random(x, 43);
+        x.at(40) = -inf;         // row 1's target logit: loss inf
+        x.at(80 + 37) = special;  // row 2: finite, NaN or +inf (in the reductions' tail on AVX2 and AVX-512)
+        IndexTensor t({3}, {2, 0, 3});
+        for (nnf_reduction r : {NNF_REDUCTION_MEAN, NNF_REDUCTION_SUM}) {
+            TestTensor out({});
+            nnf_cross_entropy_params params = nnf_cross_entropy_default_params();
+            params.reduction = r;
+            ASSERT_EQ(nnf_cross_entropy_forward(x.dl(), t.dl(), nullptr, out.dl(), &params), NNF_OK) << nnf_last_error();
+            if (std::isfinite(special)) {
+                EXPECT_EQ(out.at(0), inf) << reduction_name(r);
+            } else {
+                EXPECT_TRUE(std::isnan(out.at(0))) << reduction_name(r) << ": " << out.at(0);
+            }
+        }
+        TestTensor rows({3}), grad({3, 40});
+        nnf_cross_entropy_params params = nnf_cross_entropy_default_params();
+        params.reduction = NNF_REDUCTION_NONE;
+        ASSERT_EQ(nnf_cross_entropy_forward_backward(x.dl(), t.dl(), nullptr, nullptr, rows.dl(), grad.dl(), &params), NNF_OK);
+        EXPECT_TRUE(std::isfinite(rows.at(0)));
+        EXPECT_EQ(rows.at(1), inf);
+        EXPECT_EQ(std::isnan(rows.at(2)), !std::isfinite(special)) << rows.at(2);
+        for (int64_t c = 0; c < 40; ++c) {
+            EXPECT_TRUE(std::isfinite(grad.at(c)) && std::isfinite(grad.at(40 + c))) << c;
+            EXPECT_EQ(std::isnan(grad.at(80 + c)), !std::isfinite(special)) << c << ": " << grad.at(80 + c);
+        }
     }
 }
 

@@ -12,7 +12,16 @@
 namespace nnf::bench {
 
 const char *direction_name(Direction direction) {
-    return direction == Direction::forward ? "forward" : "backward";
+    switch (direction) {
+    case Direction::forward: return "forward";
+    case Direction::backward: return "backward";
+    case Direction::forward_backward: return "forward_backward";
+    }
+    return "?";
+}
+
+bool has_direction(const OpCase &op, Direction direction) {
+    return direction != Direction::forward_backward || std::strcmp(op.info->name, "cross_entropy") == 0;
 }
 
 bool OpCase::has_param(const char *name) const {
@@ -188,7 +197,7 @@ std::unique_ptr<Problem> Problem::make(const OpCase &op, Direction direction, in
             p->target = FloatBuffer(n);
             fill_uniform(p->target, lo, hi, 4);
         }
-        if (direction == Direction::backward) {
+        if (direction != Direction::forward) {
             p->grad_loss = FloatBuffer(1);
             p->grad_loss.data()[0] = 1.0f;  // loss.backward()
             p->grad_input = FloatBuffer(n);
@@ -223,6 +232,13 @@ nnf_status Problem::run_loss(Direction pass) {
         return op.info->forward(inputs, outputs, op.params.data());
     }
     DLTensor tgrad_loss = dl_tensor(grad_loss, scalar_shape), tgi = dl_tensor(grad_input, shape);
+    if (pass == Direction::forward_backward) {  // cross_entropy: has_direction
+        nnf_cross_entropy_params params = nnf_cross_entropy_default_params();
+        params.reduction = static_cast<nnf_reduction>(op.param("reduction"));
+        params.ignore_index = static_cast<int64_t>(op.param("ignore_index"));
+        params.label_smoothing = static_cast<float>(op.param("label_smoothing"));
+        return nnf_cross_entropy_forward_backward(&tx, &ttarget, nullptr, &tgrad_loss, &tloss, &tgi, &params);
+    }
     const DLTensor *inputs[] = {&tgrad_loss, &tx, &ttarget, nullptr};
     DLTensor *outputs[] = {&tgi};
     return op.info->backward(inputs, outputs, op.params.data());
@@ -334,8 +350,8 @@ void register_op_benchmarks(const Implementation &implementation) {
     keep.push_back(std::make_unique<Implementation>(implementation));
     const Implementation *impl = keep.back().get();
     for (const OpCase &op : op_cases()) {
-        for (Direction direction : {Direction::forward, Direction::backward}) {
-            if (!impl->has_op(op, direction)) continue;
+        for (Direction direction : {Direction::forward, Direction::backward, Direction::forward_backward}) {
+            if (!has_direction(op, direction) || !impl->has_op(op, direction)) continue;
             const std::string name = impl->name + "/" + op.label + "/" + direction_name(direction);
             auto *b = benchmark::RegisterBenchmark(name.c_str(), run_op, impl, &op, direction);
             for (int64_t n : problem_sizes()) {

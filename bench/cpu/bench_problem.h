@@ -19,7 +19,10 @@
 
 namespace nnf::bench {
 
-enum class Direction { forward, backward };
+// forward_backward: the loss and its gradient together, for cross_entropy only (nnfuse's
+// nnf_cross_entropy_forward_backward; PyTorch's forward, then its backward, as autograd runs
+// them); the problem is the backward's.
+enum class Direction { forward, backward, forward_backward };
 
 const char *direction_name(Direction direction);
 
@@ -38,6 +41,9 @@ struct OpCase {
 
 // Every op in the op table, once per value of its enum parameter, defaults otherwise.
 const std::vector<OpCase> &op_cases();
+
+// Whether `direction` is benchmarked for the op at all (forward_backward: cross_entropy only).
+bool has_direction(const OpCase &op, Direction direction);
 
 // 64-byte aligned float storage (whole cache lines, aligned vector loads for every library).
 class FloatBuffer {

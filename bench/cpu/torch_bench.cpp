@@ -33,6 +33,7 @@ struct TorchAdapter {
     TorchCall forward;
     TorchCall backward;  // nullptr: no comparison for the backward
     TorchCall prepare;   // nullptr, or makes `scratch` (untimed)
+    TorchCall forward_backward = nullptr;  // the forward then the backward (bench_problem.h)
 };
 
 double p(const TorchTensors &t, const char *name) {
@@ -221,6 +222,16 @@ const std::map<std::string, TorchAdapter> kTorchAdapters = {
       [](TorchTensors &t) {
           t.scratch = at::_log_softmax(t.x, 1, false);
           t.scratch2 = std::get<1>(at::nll_loss_forward(t.scratch, t.target, {}, reduction(t), ignore_index(t)));
+      },
+      // Training's forward and backward as autograd runs F.cross_entropy (label_smoothing 0):
+      // log_softmax saved for the backward, nll_loss, then both backwards.
+      [](TorchTensors &t) {
+          at::Tensor log_probs = at::_log_softmax(t.x, 1, false);
+          at::Tensor total_weight;
+          std::tie(t.scratch, total_weight) = at::nll_loss_forward(log_probs, t.target, {}, reduction(t), ignore_index(t));
+          at::Tensor grad_log_probs = at::nll_loss_backward(t.grad_loss, log_probs, t.target, {}, reduction(t),
+                                                            ignore_index(t), total_weight);
+          at::_log_softmax_backward_data_out(t.grad_input, grad_log_probs, log_probs, 1, at::kFloat);
       }}},
     // Ops PyTorch has that the registry may gain: they compare as soon as the op lands.
     {"silu",
@@ -250,6 +261,7 @@ int main(int argc, char **argv) {
     torch.has_op = [](const OpCase &op, Direction direction) {
         auto adapter = kTorchAdapters.find(op.info->name);
         if (adapter == kTorchAdapters.end()) return false;
+        if (direction == Direction::forward_backward) return adapter->second.forward_backward != nullptr;
         return direction == Direction::forward || adapter->second.backward != nullptr;
     };
     torch.prepare = [](Problem &problem, int) -> std::function<bool()> {
@@ -272,7 +284,9 @@ int main(int argc, char **argv) {
         tensors->loss = wrap(problem.loss, {});
         tensors->grad_loss = wrap(problem.grad_loss, {});
         if (adapter.prepare) adapter.prepare(*tensors);
-        const TorchCall call = problem.direction == Direction::forward ? adapter.forward : adapter.backward;
+        const TorchCall call = problem.direction == Direction::forward            ? adapter.forward
+                               : problem.direction == Direction::backward         ? adapter.backward
+                                                                                  : adapter.forward_backward;
         return [tensors, call] {
             call(*tensors);
             return true;

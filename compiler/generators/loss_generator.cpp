@@ -7,8 +7,11 @@
 // Classification losses on blocks of rows (c, i, o) (runtime/loss_driver.cpp), class indices as
 // int64 (i, o) or, for *_probabilities, float (c, i, o):
 //   forward          (x, target, weight, ignore_index, label_smoothing, row_loss)
-//   backward         (x, target, weight, ignore_index, label_smoothing, grad_scale, scale, grad_input)
-//   forward_backward (x, target, weight, ignore_index, label_smoothing, grad_scale, scale, row_loss, grad_input)
+//   backward         (x, target, weight, ignore_index, label_smoothing, grad_scale, scale, [exps,] grad_input)
+//   forward_backward (x, target, weight, ignore_index, label_smoothing, grad_scale, scale, row_loss, exps, grad_input)
+// cross_entropy's `exps` is grad_input's memory passed a second time (runtime/loss_driver.cpp):
+// the exps of the logits are stored there, summed, then scaled in place into the gradient
+// (ops::ClassificationInputs::exps); nll_loss's backward has no exps.
 // ("targets": Halide reserves "target" for the generator's Target.) `width` is beta (smooth_l1) or delta (huber), unused by mse and l1; nll_loss ignores
 // label_smoothing and probability targets ignore ignore_index (one signature per shape of kernel).
 #include <stdexcept>
@@ -74,6 +77,7 @@ public:
             scale_ = add_input<float>("scale");
         }
         if (want_loss_) row_loss_ = add_output<Buffer<float>>("row_loss", 2);
+        if (want_grad_ && spec.name == "cross_entropy") exps_ = add_output<Buffer<float>>("exps", 3);
         if (want_grad_) grad_ = add_output<Buffer<float>>("grad_input", 3);
     }
 
@@ -94,11 +98,12 @@ public:
             in.grad_scale(i, o) = 1.0f;
             in.scale = 1.0f;
         }
+        if (exps_) in.exps = Func(*exps_);
         ops::ClassificationStages s =
             op.value() == "nll_loss"
                 ? ops::nll_loss(in)
                 : ops::cross_entropy(in, probabilities_ ? ops::Targets::probabilities : ops::Targets::indices,
-                                     want_loss_, schedules::loss_reduction_lanes(get_target()));
+                                     want_loss_, want_grad_, schedules::loss_reduction_lanes(get_target()));
         Var c("c"), i("i"), o("o");
         ops::ClassificationStages scheduled = s;
         scheduled.row_loss = Func();
@@ -123,7 +128,7 @@ public:
             specializations.push_back(dense && w && no_smoothing);
             specializations.push_back(dense && w);
         }
-        schedules::schedule_classification_cpu(scheduled, specializations, get_target());
+        schedules::schedule_classification_cpu(scheduled, dense, specializations, get_target());
     }
 
 private:
@@ -134,7 +139,7 @@ private:
         for (Input<Buffer<float>> *b : {x_, target_}) {
             if (b) dense = dense && (*b).dim(0).stride() == 1;
         }
-        for (Output<Buffer<float>> *b : {y_, grad_}) {
+        for (Output<Buffer<float>> *b : {y_, exps_, grad_}) {
             if (b) dense = dense && (*b).dim(0).stride() == 1;
         }
         return dense;
@@ -145,7 +150,10 @@ private:
         Var i("i"), j("j");
         const Expr d = (*x_)(i, j) - (*target_)(i, j);
         if (grad_) {
-            (*grad_)(i, j) = ops::elementwise_loss_derivative(kind, d, *width_) * ((*grad_output_)(i, j) * *scale_);
+            // strict_float: the derivative may be NaN or inf (as PyTorch's), which fast-math flags
+            // would let LLVM assume it is not.
+            (*grad_)(i, j) = strict_float(ops::elementwise_loss_derivative(kind, d, *width_) *
+                                          ((*grad_output_)(i, j) * *scale_));
             // grad_output is a full tensor (reduction none) or one value broadcast with stride 0.
             schedules::schedule_loss_elementwise_cpu(Func(*grad_), dense_condition() && grad_output_->dim(0).stride() == 1,
                                                      get_target());
@@ -170,7 +178,7 @@ private:
             if (b) result.push_back(ImageParam(*b));
         }
         if (target_indices_) result.push_back(ImageParam(*target_indices_));
-        for (Output<Buffer<float>> *b : {y_, grad_, row_loss_}) {
+        for (Output<Buffer<float>> *b : {y_, exps_, grad_, row_loss_}) {
             if (b) result.push_back(OutputImageParam(*b));
         }
         if (row_sum_) result.push_back(OutputImageParam(*row_sum_));
@@ -183,7 +191,7 @@ private:
     Input<Buffer<int64_t>> *target_indices_ = nullptr;
     Input<float> *width_ = nullptr, *scale_ = nullptr, *label_smoothing_ = nullptr;
     Input<int64_t> *ignore_index_ = nullptr;
-    Output<Buffer<float>> *y_ = nullptr, *grad_ = nullptr, *row_loss_ = nullptr;
+    Output<Buffer<float>> *y_ = nullptr, *exps_ = nullptr, *grad_ = nullptr, *row_loss_ = nullptr;
     Output<Buffer<double>> *row_sum_ = nullptr;
 };
 

@@ -18,11 +18,6 @@ Expr ieee(const Expr &e) {
     return strict_float(e);
 }
 
-// exp that keeps a NaN argument NaN whatever the fast-math exp does with it.
-Expr exp_keep_nan(const Expr &e) {
-    return select(Halide::is_nan(e), e, math::exp(e));
-}
-
 Expr f32(float v) {
     return Expr(v);
 }
@@ -56,17 +51,23 @@ Expr elementwise_loss(ElementwiseLoss kind, const Expr &d, const Expr &width) {
     return Expr();
 }
 
-// ATen's backward kernels: mse 2 d; l1 sgn(d) (0 at 0; NaN stays NaN); smooth_l1 -1 for
-// d <= -beta, 1 for d >= beta, else d / beta (beta = 0 is l1's sgn: the branches would give -1
-// at d = 0); huber -delta, delta, else d.
+// ATen's backward kernels: mse 2 d; smooth_l1 -1 for d <= -beta, 1 for d >= beta, else d / beta
+// (beta = 0 is l1's sgn: the branches would give -1 at d = 0); huber -delta, delta, else d. A NaN
+// d stays NaN in these three. l1_loss is composite in ATen, |d| under autograd, whose gradient is
+// grad * sgn(d); at::sgn and at::sign are (0 < d) - (d < 0), so 0 at 0 and also 0 at NaN
+// (checked on torch 2.15's CPU kernels): a NaN difference gets gradient 0 from l1, unlike the
+// others.
 Expr elementwise_loss_derivative(ElementwiseLoss kind, const Expr &d, const Expr &width) {
-    const Expr sgn = select(d > 0.0f, f32(1.0f), select(d < 0.0f, f32(-1.0f), d * 0.0f));
+    const Expr sgn = select(d > 0.0f, f32(1.0f), select(d < 0.0f, f32(-1.0f), f32(0.0f)));
     switch (kind) {
     case ElementwiseLoss::mse: return ieee(f32(2.0f) * d);
     case ElementwiseLoss::l1: return ieee(sgn);
+    // < and >, not ATen's <= and >= (the same values: d / beta is exactly +-1 at d = +-beta): the
+    // kernels Halide 21 made of d <= -beta took it as true for a NaN d (as !(-beta < d)), on every
+    // x86 path, and returned -1 / -delta there.
     case ElementwiseLoss::smooth_l1:
-        return ieee(select(width == 0.0f, sgn, select(d <= -width, f32(-1.0f), select(d >= width, f32(1.0f), d / width))));
-    case ElementwiseLoss::huber: return ieee(select(d <= -width, -width, select(d >= width, width, d)));
+        return ieee(select(width == 0.0f, sgn, select(d < -width, f32(-1.0f), select(d > width, f32(1.0f), d / width))));
+    case ElementwiseLoss::huber: return ieee(select(d < -width, -width, select(d > width, width, d)));
     }
     return Expr();
 }
@@ -80,117 +81,138 @@ LaneReduction lane_reduce(const std::function<Expr(const Expr &k)> &term, const 
     std::vector<Expr> rest_e(rest.begin(), rest.end());
     const bool sum = combine == Combine::sum_f64;
     const Expr init = sum ? Expr(0.0) : Internal::make_const(Float(32), -std::numeric_limits<double>::infinity());
+    // Not ieee(): strict_float would reach into the terms and keep LLVM from contracting the
+    // polynomials of an exp there into FMAs (1.6x slower sums of exps). Terms that need IEEE
+    // semantics wrap themselves; a plain double add keeps NaN and inf anyway.
     auto join = [&](const Expr &acc, const Expr &v) {
-        if (sum) return ieee(acc + cast<double>(v));
-        return ieee(select(Halide::is_nan(acc) || Halide::is_nan(v), acc + v, max(acc, v)));
+        if (sum) return acc + cast<double>(v);
+        return max(acc, v);
     };
     const Expr chunks = extent / lanes;
     RDom k(0, chunks, name + "_k");
     r.partial(partial_args) = init;
     r.partial(partial_args) = join(r.partial(partial_args), term(k * lanes + lane));
     RDom l(0, lanes, name + "_lane");
+    r.lane = l.x;
     std::vector<Expr> at_lane = {Expr(l)};
     at_lane.insert(at_lane.end(), rest_e.begin(), rest_e.end());
     r.total(rest) = init;
-    r.total(rest) = ieee(sum ? r.total(rest_e) + r.partial(at_lane)
-                             : select(Halide::is_nan(r.total(rest_e)) || Halide::is_nan(r.partial(at_lane)),
-                                      r.total(rest_e) + r.partial(at_lane), max(r.total(rest_e), r.partial(at_lane))));
+    r.total(rest) = join(r.total(rest_e), r.partial(at_lane));
     RDom tail(chunks * lanes, extent - chunks * lanes, name + "_tail");
     r.total(rest) = join(r.total(rest_e), term(tail));
     return r;
 }
 
 // Per row (PyTorch's cross_entropy_loss_label_smoothing and cross_entropy_loss_prob_target),
-// with m the row max, s = log(sum exp(x - m)), lse = m + s, eps = label_smoothing, w the weight,
-// W = sum_c w_c, t the target:
+// with m the row max, e_c = exp(x_c - m), S = sum_c e_c, lse = m + log S, eps = label_smoothing,
+// w the weight, W = sum_c w_c, t the target:
 //   indices:       loss = (1 - eps) w_t (lse - x_t) + (eps / C) sum_c w_c (lse - x_c), 0 if t is ignored
-//                  grad = p_c ((1 - eps) w_t + eps W / C) - (1 - eps) w_t [c = t] - (eps / C) w_c
-//   probabilities: q_c = (1 - eps) target_c + eps / C;  B = sum_c w_c q_c
-//                  loss = sum_c w_c q_c (lse - x_c),     grad = p_c B - w_c q_c
-// lse - x_c is summed as s + (m - x_c): both terms are >= 0, so nothing cancels however large
-// the logits. With eps = 0 the smoothing term is left out entirely (as PyTorch, which then never
-// forms it): (eps / C) sum w_c (lse - x_c) would be 0 * inf = NaN for a -inf logit.
-ClassificationStages cross_entropy(const ClassificationInputs &in, Targets targets, bool want_loss, int lanes) {
+//                       = A log S + P,  A = (1 - eps) w_t + eps W / C,
+//                                       P = (1 - eps) w_t (m - x_t) + (eps / C) sum_c w_c (m - x_c)
+//                  grad = e_c A / S - (1 - eps) w_t [c = t] - (eps / C) w_c
+//   probabilities: q_c = (1 - eps) target_c + eps / C;  A = sum_c w_c q_c
+//                  loss = A log S + P,  P = sum_c w_c q_c (m - x_c);    grad = e_c A / S - w_c q_c
+// (the gradient times grad_output, times 1 / the mean's divisor). log S and every m - x_c are
+// >= 0, so nothing cancels however large the logits. With eps = 0 the smoothing terms are left
+// out entirely (as PyTorch, which then never forms them): (eps / C) sum w_c (m - x_c) would be
+// 0 * inf = NaN for a -inf logit.
+//
+// One exp per logit: the gradient passes store e_c in the gradient's memory (in.exps), sum them
+// from there and scale them in place. Every per-row value that reads the logits (m, x_t, the
+// smoothing sum) is in row_stats, computed for the whole block first: after that the logits may
+// be overwritten. NaN logits reach everything through S (an exp of NaN is NaN), so the row max
+// may ignore them; +inf gives inf - inf = NaN there too, and a row of -inf gives NaN as in
+// PyTorch's log_softmax.
+ClassificationStages cross_entropy(const ClassificationInputs &in, Targets targets, bool want_loss, bool want_grad,
+                                   int lanes) {
     ClassificationStages s;
     Var c("c"), i("i"), o("o");
     const std::vector<Var> row = {i, o};
     const Expr eps = in.label_smoothing, C = in.classes;
+    // Outside any ieee(): the specialization label_smoothing == 0 then folds the smoothing away.
     const Expr smoothing = eps > 0.0f;
-    const Expr eps_per_class = eps / cast<float>(C);
+    const Expr eps_per_class = ieee(eps / cast<float>(C));
 
-    LaneReduction row_max = lane_reduce([&](const Expr &k) { return in.x(k, i, o); }, row, C, lanes,
-                                        Combine::max_nan_propagating, "row_max");
+    LaneReduction row_max = lane_reduce([&](const Expr &k) { return in.x(k, i, o); }, row, C, lanes, Combine::max,
+                                        "row_max");
     const Expr m = row_max.total(i, o);
-    // x - m is <= 0 (exp never overflows); inf - inf (a +inf logit, or a row of -inf) is NaN, as
-    // in PyTorch's log_softmax.
-    auto shifted = [&](const Expr &k) { return ieee(in.x(k, i, o) - m); };
-    LaneReduction sum_exp = lane_reduce([&](const Expr &k) { return exp_keep_nan(shifted(k)); }, row, C, lanes,
-                                        Combine::sum_f64, "row_sum_exp");
-    const Expr log_sum = math::log(cast<float>(sum_exp.total(i, o)));
-    s.row_reductions = {row_max, sum_exp};
+    s.row_reductions = {row_max};
 
-    Func weight_total("weight_total");
-    RDom all_classes(0, C, "all_classes");
-    weight_total() = cast<double>(0);
-    weight_total() += cast<double>(in.weight(all_classes));
-    s.weight_total = weight_total;
-    const Expr W = cast<float>(weight_total());
+    // Per kernel call (one row of a 256K-class input): a lane reduction, not a serial sum.
+    s.weight_total = lane_reduce([&](const Expr &k) { return in.weight(k); }, {}, C, lanes, Combine::sum_f64,
+                                 "weight_total");
+    const Expr W = cast<float>(s.weight_total.total());
 
-    std::vector<Expr> stats = {m, log_sum};
-    Expr coefficient, loss;
-    Expr ignored, t;
+    Expr A, P, ignored = Internal::const_false(), t;
     if (targets == Targets::indices) {
         ignored = in.target(i, o) == in.ignore_index;
         t = clamp(cast<int32_t>(in.target(i, o)), 0, C - 1);  // the runtime checked the range
         const Expr w_t = in.weight(t);
-        coefficient = select(smoothing, (1.0f - eps) * w_t + eps_per_class * W, w_t);
+        A = select(smoothing, ieee((1.0f - eps) * w_t + eps_per_class * W), w_t);
         if (want_loss) {
+            const Expr nll = ieee(w_t * (m - in.x(t, i, o)));
             LaneReduction smooth = lane_reduce(
                 [&](const Expr &k) { return ieee(in.weight(k) * (m - in.x(k, i, o))); }, row, C, lanes,
                 Combine::sum_f64, "row_smooth");
             s.row_reductions.push_back(smooth);
-            const Expr nll = ieee(w_t * (log_sum + (m - in.x(t, i, o))));
-            const Expr smooth_loss = ieee(W * log_sum + cast<float>(smooth.total(i, o)));
-            loss = ieee(select(ignored, 0.0f, select(smoothing, (1.0f - eps) * nll + eps_per_class * smooth_loss, nll)));
+            P = select(smoothing, ieee((1.0f - eps) * nll + eps_per_class * cast<float>(smooth.total(i, o))), nll);
         }
     } else {
         auto q = [&](const Expr &k) {
-            return select(smoothing, in.target(k, i, o) * (1.0f - eps) + eps_per_class, in.target(k, i, o));
+            return select(smoothing, ieee(in.target(k, i, o) * (1.0f - eps) + eps_per_class), in.target(k, i, o));
         };
-        LaneReduction weighted_q = lane_reduce([&](const Expr &k) { return in.weight(k) * q(k); }, row, C, lanes,
-                                               Combine::sum_f64, "row_weighted_target");
+        LaneReduction weighted_q = lane_reduce([&](const Expr &k) { return ieee(in.weight(k) * q(k)); }, row, C,
+                                               lanes, Combine::sum_f64, "row_weighted_target");
         s.row_reductions.push_back(weighted_q);
-        coefficient = cast<float>(weighted_q.total(i, o));
+        A = cast<float>(weighted_q.total(i, o));
         if (want_loss) {
             LaneReduction cross = lane_reduce(
                 [&](const Expr &k) { return ieee(in.weight(k) * q(k) * (m - in.x(k, i, o))); }, row, C, lanes,
                 Combine::sum_f64, "row_cross");
             s.row_reductions.push_back(cross);
-            loss = ieee(coefficient * log_sum + cast<float>(cross.total(i, o)));
+            P = cast<float>(cross.total(i, o));
         }
     }
-    stats.push_back(coefficient);
-    if (want_loss) stats.push_back(loss);
+    std::vector<Expr> stats = {m, A};
+    if (want_loss) stats.push_back(P);
     s.row_stats = Func("row_stats");
     s.row_stats(i, o) = Tuple(stats);
+    const Expr row_m = s.row_stats(i, o)[0], row_A = s.row_stats(i, o)[1];
+
+    // x - m is <= 0: exp never overflows. math::exp maps NaN to NaN.
+    auto exp_shifted = [&](const Expr &k) { return math::exp(ieee(in.x(k, i, o) - row_m)); };
+    std::function<Expr(const Expr &)> exp_term = exp_shifted;
+    if (want_grad) {
+        s.exps = in.exps;
+        s.exps(c, i, o) = exp_shifted(c);
+        exp_term = [&](const Expr &k) { return s.exps(k, i, o); };
+    }
+    s.exp_sum = lane_reduce(exp_term, row, C, lanes, Combine::sum_f64, "row_sum_exp");
+    s.row_sums = Func("row_sums");
+    s.row_sums(i, o) = cast<float>(s.exp_sum.total(i, o));
+    const Expr S = s.row_sums(i, o);
+
     if (want_loss) {
         s.row_loss = Func("row_loss");
-        s.row_loss(i, o) = s.row_stats(i, o)[3];
+        s.row_loss(i, o) = select(ignored, 0.0f, ieee(row_A * math::log(S) + s.row_stats(i, o)[2]));
     }
-
-    s.grad = Func("grad");
-    // The gradient reads only row_stats (computed for the whole block first), never the row
-    // reductions: they are gone by then, and the logits may already be overwritten.
-    const Expr p = exp_keep_nan(ieee(ieee(in.x(c, i, o) - s.row_stats(i, o)[0]) - s.row_stats(i, o)[1]));
-    const Expr row_scale = in.grad_scale(i, o) * in.scale;
-    const Expr A = s.row_stats(i, o)[2];
-    if (targets == Targets::indices) {
-        const Expr w_t = in.weight(t);
-        const Expr g = p * A - select(c == t, select(smoothing, (1.0f - eps) * w_t, w_t), 0.0f) -
-                       select(smoothing, eps_per_class * in.weight(c), 0.0f);
-        s.grad(c, i, o) = ieee(select(ignored, 0.0f, row_scale * g));
-    } else {
-        s.grad(c, i, o) = ieee(row_scale * (p * A - in.weight(c) * select(smoothing, in.target(c, i, o) * (1.0f - eps) + eps_per_class, in.target(c, i, o))));
+    if (want_grad) {
+        const Expr row_scale = ieee(in.grad_scale(i, o) * in.scale);
+        const Expr e_scale = ieee(row_scale * row_A / S);  // per row
+        Expr g;
+        if (targets == Targets::indices) {
+            const Expr w_t = in.weight(t);
+            const Expr target_term = ieee(row_scale * select(smoothing, ieee((1.0f - eps) * w_t), w_t));
+            const Expr smooth_scale = ieee(row_scale * eps_per_class);
+            const Expr g_target = ieee(s.exps(c, i, o) * e_scale - select(c == t, target_term, 0.0f));
+            g = select(ignored, 0.0f, select(smoothing, ieee(g_target - smooth_scale * in.weight(c)), g_target));
+        } else {
+            const Expr q_c = select(smoothing, ieee(in.target(c, i, o) * (1.0f - eps) + eps_per_class),
+                                    in.target(c, i, o));
+            g = ieee(s.exps(c, i, o) * e_scale - row_scale * in.weight(c) * q_c);
+        }
+        s.grad = Func("grad");
+        s.grad(c, i, o) = g;
     }
     return s;
 }

@@ -29,19 +29,21 @@ Halide::Expr elementwise_loss_derivative(ElementwiseLoss kind, const Halide::Exp
 // need the same split. `lanes` is the target's vector width, chosen by the generator.
 struct LaneReduction {
     Halide::Func partial;  // (lane, rest...)
-    Halide::Func total;    // (rest...)
+    Halide::Func total;    // (rest...): update 0 combines the lanes over `lane`, update 1 adds the tail
+    Halide::RVar lane;
 };
 enum class Combine {
-    sum_f64,              // terms summed in double: a row of 256K terms keeps ~1e-11 relative error
-    max_nan_propagating,  // float max that turns NaN as soon as a term is NaN, as ATen's reductions
+    sum_f64,  // terms summed in double: a row of 256K terms keeps ~1e-11 relative error
+    max,      // float max; may drop a NaN term (callers propagate NaN through a later sum)
 };
 LaneReduction lane_reduce(const std::function<Halide::Expr(const Halide::Expr &k)> &term,
                           const std::vector<Halide::Var> &rest, const Halide::Expr &extent, int lanes,
                           Combine combine, const std::string &name);
 
 // Classification losses over a 3-D view (c, i, o): c the class, (i, o) one row (a position
-// (n, d1..dK) of the target). The runtime hands blocks of rows; every per-row quantity is
-// computed for the block before any output, so that the gradient may overwrite the logits.
+// (n, d1..dK) of the target). The runtime hands blocks of rows; every per-row value that reads
+// the logits is computed for the block before any output, so that the gradient may overwrite
+// the logits.
 struct ClassificationInputs {
     Halide::Func x;            // (c, i, o) logits (cross_entropy) or log-probabilities (nll_loss)
     Halide::Func target;       // (i, o) int64 class indices, or (c, i, o) probabilities
@@ -51,20 +53,31 @@ struct ClassificationInputs {
     Halide::Expr label_smoothing;
     Halide::Func grad_scale;   // (i, o): grad_output per row (a broadcast scalar under mean/sum)
     Halide::Expr scale;        // 1 / the mean's divisor, or 1
+    // cross_entropy's gradient passes: an undefined Func (c, i, o) stored in the gradient's own
+    // memory (the generator's `exps` output, which the runtime points at grad_input). The
+    // algorithm defines it as exp(x - row max) and reads it back twice, for the row sums and for
+    // the gradient: one exp per logit and no memory beyond the gradient. Left undefined
+    // (forward), the sums recompute the exps inline.
+    Halide::Func exps;
 };
 
 struct ClassificationStages {
-    Halide::Func row_stats;            // (i, o): per-row values every output reads
-    Halide::Func weight_total;         // (): sum of the weights over the classes
-    std::vector<LaneReduction> row_reductions;
+    Halide::Func row_stats;            // (i, o): per-row values read from the logits
+    LaneReduction weight_total;        // (): sum of the weights over the classes (label smoothing)
+    std::vector<LaneReduction> row_reductions;  // the reductions row_stats reads
+    Halide::Func exps;                 // (c, i, o): in.exps, when defined
+    Halide::Func row_sums;             // (i, o): sum_c exp(x - row max), summed in double
+    LaneReduction exp_sum;             // the reduction row_sums reads
     Halide::Func row_loss;             // (i, o)
     Halide::Func grad;                 // (c, i, o)
 };
 
 enum class Targets { indices, probabilities };
 
-// cross_entropy = nll_loss(log_softmax(x)) with PyTorch's label smoothing and weights.
-ClassificationStages cross_entropy(const ClassificationInputs &in, Targets targets, bool want_loss, int lanes);
+// cross_entropy = nll_loss(log_softmax(x)) with PyTorch's label smoothing and weights: the
+// row losses (want_loss) and the gradient (want_grad, which needs in.exps).
+ClassificationStages cross_entropy(const ClassificationInputs &in, Targets targets, bool want_loss, bool want_grad,
+                                   int lanes);
 // nll_loss on log-probabilities x (class-index targets).
 ClassificationStages nll_loss(const ClassificationInputs &in);
 

@@ -28,15 +28,19 @@ void schedule_loss_row_sums_cpu(Halide::Func output, ops::LaneReduction sum, con
                                 const Halide::Target &target);
 
 // Classification losses on blocks of rows (c, i, o) small enough to stay in L2 (the runtime
-// sizes them): the per-row stages for the whole block first (each reduction's lanes
-// vectorized), then the outputs, the gradient vectorized along c. Computing the row stages at
-// the root of the block is what lets the fused kernel write both outputs from one read of the
-// logits, and the gradient overwrite the logits in place.
-// `specializations` are conditions (most specific first) under which the row stages and the
-// gradient get their own loop nests: dense class dims, a uniform or contiguous weight, no label
-// smoothing (whose extra row sum and weight loads then disappear).
-void schedule_classification_cpu(ops::ClassificationStages stages, const std::vector<Halide::Expr> &specializations,
-                                 const Halide::Target &target,
+// sizes them), the per-row reductions' lanes vectorized, everything parallel over o.
+// cross_entropy runs block-wide stages in this order: the row stats (the only stage that reads
+// the logits besides the exps), the exps (the gradient passes store them in the gradient's
+// memory), their row sums, then the outputs (the gradient scales the exps in place). That order
+// is what lets the gradient overwrite the logits; the logits come from memory once, the other
+// passes read the block from L2.
+// nll_loss: the row loss vectorized across rows (a gather), the gradient along c.
+// `dense` is true when every (c, i, o) buffer has unit stride along c; `specializations` are
+// conditions (most specific first, each implying dense) under which the row stats and the
+// gradient get their own loop nests: a uniform or contiguous weight, no label smoothing (whose
+// extra row sum and weight loads then disappear).
+void schedule_classification_cpu(ops::ClassificationStages stages, const Halide::Expr &dense,
+                                 const std::vector<Halide::Expr> &specializations, const Halide::Target &target,
                                  const LossCpuKnobs &knobs = {});
 
 }  // namespace nnf::schedules
