@@ -59,7 +59,7 @@ OTHER_NAMES = {"pytorch": "PyTorch", "onednn": "oneDNN", "xnnpack": "XNNPACK"}
 TIME_UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 CLOCK = "auto"  # --clock
 
-NAME_RE = re.compile(r"^(?P<impl>[^/]+)/(?P<op>[^/]+)/(?:(?P<direction>forward|backward)/)?"
+NAME_RE = re.compile(r"^(?P<impl>[^/]+)/(?P<op>[^/]+)/(?:(?P<direction>forward_backward|forward|backward)/)?"
                      r"n:(?P<n>\d+)/threads:(?P<threads>\d+)")
 
 
@@ -160,7 +160,7 @@ class Run:
         threads = "|".join(str(t) for t in args.threads)
         if self.prefix == "copy":
             return f"^copy/tensors[0-9]+/n:({sizes})/threads:({threads})/"
-        return f"^{self.prefix}/({args.ops})/(forward|backward)/n:({sizes})/threads:({threads})/"
+        return f"^{self.prefix}/({args.ops})/(forward|backward|forward_backward)/n:({sizes})/threads:({threads})/"
 
 
 def plan_runs(args):
@@ -191,10 +191,14 @@ def run_once(run, args, raw_dir, pass_index):
     with open(raw_dir / f"{run.key}.pass{pass_index}.log", "w") as console:
         result = subprocess.run(command, env=env, stdout=console, stderr=subprocess.STDOUT)
     log(f"pass {pass_index + 1}/{args.passes}: {run.key} took {time.monotonic() - started:.0f} s")
-    if result.returncode != 0 or not out.exists():
-        log(f"  {run.key} failed (exit {result.returncode}); see {raw_dir / (run.key + '.pass%d.log' % pass_index)}")
+    console_path = raw_dir / f"{run.key}.pass{pass_index}.log"
+    text = out.read_text() if out.exists() else ""
+    if result.returncode == 0 and not text.strip() and "Failed to match any benchmarks" in console_path.read_text():
+        return None  # this library has none of the selected ops
+    if result.returncode != 0 or not text.strip():
+        log(f"  {run.key} failed (exit {result.returncode}); see {console_path}")
         return None
-    return json.loads(out.read_text())
+    return json.loads(text)
 
 
 def collect(results):
@@ -399,7 +403,7 @@ def write_plots(plot_dir, args, rows, nnfuse_keys, other_keys):
             if not sel:
                 continue
             fig, ax = plt.subplots(figsize=(8, 0.28 * len(sel) + 1.2))
-            labels = [f"{r['op']} {'fwd' if r['direction'] == 'forward' else 'bwd'}" for r in sel]
+            labels = [f"{r['op']} {dict(forward='fwd', backward='bwd').get(r['direction'], 'fwd+bwd')}" for r in sel]
             ratios = [r["nnfuse_best"][0] / r["other_best"][0] for r in sel]
             ax.barh(labels, ratios, color=["tab:green" if x >= 1 else "tab:red" for x in ratios])
             ax.axvline(1.0, color="black", linewidth=0.8)
