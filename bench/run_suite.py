@@ -150,14 +150,19 @@ def git_revision():
 
 
 class Run:
-    """One implementation: a binary, its environment and the filter selecting its benchmarks."""
+    """One implementation at one thread count: a binary, its environment and the filter selecting
+    its benchmarks. Each thread count runs in its own process: after a 2-thread benchmark,
+    Halide's worker thread kept taking part in later calls made with nnf_set_num_threads(1)
+    (measured: 1-thread sigmoid at 64K read 4.8 G elements/s of calling-thread CPU time beside
+    2-thread benchmarks, 2.6 alone, where the math benchmark's L1 rate is 2.6)."""
 
-    def __init__(self, key, binary, prefix, env=None):
-        self.key, self.binary, self.prefix, self.env = key, binary, prefix, env or {}
+    def __init__(self, key, binary, prefix, threads, env=None):
+        self.key, self.binary, self.prefix, self.threads, self.env = key, binary, prefix, threads, env or {}
+        self.name = f"{key}.t{threads}"
 
     def filter(self, args):
         sizes = "|".join(str(n) for n in args.sizes)
-        threads = "|".join(str(t) for t in args.threads)
+        threads = str(self.threads)
         if self.prefix == "copy":
             return f"^copy/tensors[0-9]+/n:({sizes})/threads:({threads})/"
         return f"^{self.prefix}/({args.ops})/(forward|backward|forward_backward)/n:({sizes})/threads:({threads})/"
@@ -168,35 +173,36 @@ def plan_runs(args):
     nnfuse_binary = bench_dir / "nnfuse_cpu_bench"
     if not nnfuse_binary.exists():
         sys.exit(f"{nnfuse_binary} not found: build with -DNNFUSE_BUILD_BENCHMARKS=ON first (./run.sh bench does)")
-    runs = [Run(f"nnfuse-{isa}", nnfuse_binary, "nnfuse", {"NNF_MAX_ISA": isa}) for isa in args.isa]
-    runs.append(Run("copy", nnfuse_binary, "copy", {"NNF_MAX_ISA": args.isa[0]}))
-    missing = []
-    for key, binary, prefix in COMPARISONS:
-        path = bench_dir / binary
-        if path.exists():
-            runs.append(Run(key, path, prefix))
-        else:
-            missing.append(f"{OTHER_NAMES[key]} ({binary} was not built: its library was not found at configure time)")
+    runs, missing = [], []
+    for threads in args.threads:
+        runs += [Run(f"nnfuse-{isa}", nnfuse_binary, "nnfuse", threads, {"NNF_MAX_ISA": isa}) for isa in args.isa]
+        runs.append(Run("copy", nnfuse_binary, "copy", threads, {"NNF_MAX_ISA": args.isa[0]}))
+        for key, binary, prefix in COMPARISONS:
+            path = bench_dir / binary
+            if path.exists():
+                runs.append(Run(key, path, prefix, threads))
+            elif threads == args.threads[0]:
+                missing.append(f"{OTHER_NAMES[key]} ({binary} was not built: its library was not found at configure time)")
     return runs, missing
 
 
 def run_once(run, args, raw_dir, pass_index):
-    out = raw_dir / f"{run.key}.pass{pass_index}.json"
+    out = raw_dir / f"{run.name}.pass{pass_index}.json"
     command = [str(run.binary), f"--benchmark_filter={run.filter(args)}",
                f"--benchmark_repetitions={args.repetitions}", f"--benchmark_min_time={args.min_time}",
                f"--benchmark_min_warmup_time={min(args.min_time, 0.05)}", "--benchmark_report_aggregates_only=false",
                f"--benchmark_out={out}", "--benchmark_out_format=json"]
     env = dict(os.environ, **run.env)
     started = time.monotonic()
-    with open(raw_dir / f"{run.key}.pass{pass_index}.log", "w") as console:
+    console_path = raw_dir / f"{run.name}.pass{pass_index}.log"
+    with open(console_path, "w") as console:
         result = subprocess.run(command, env=env, stdout=console, stderr=subprocess.STDOUT)
-    log(f"pass {pass_index + 1}/{args.passes}: {run.key} took {time.monotonic() - started:.0f} s")
-    console_path = raw_dir / f"{run.key}.pass{pass_index}.log"
+    log(f"pass {pass_index + 1}/{args.passes}: {run.name} took {time.monotonic() - started:.0f} s")
     text = out.read_text() if out.exists() else ""
     if result.returncode == 0 and not text.strip() and "Failed to match any benchmarks" in console_path.read_text():
         return None  # this library has none of the selected ops
     if result.returncode != 0 or not text.strip():
-        log(f"  {run.key} failed (exit {result.returncode}); see {console_path}")
+        log(f"  {run.name} failed (exit {result.returncode}); see {console_path}")
         return None
     return json.loads(text)
 
@@ -240,8 +246,8 @@ def summarize(values):
 
 
 def build_rows(args, runs, samples):
-    nnfuse_keys = [r.key for r in runs if r.key.startswith("nnfuse-")]
-    other_keys = [r.key for r in runs if r.key in OTHER_NAMES]
+    nnfuse_keys = list(dict.fromkeys(r.key for r in runs if r.key.startswith("nnfuse-")))
+    other_keys = list(dict.fromkeys(r.key for r in runs if r.key in OTHER_NAMES))
     cases = []  # (op, direction) in the order nnfuse ran them (the op table's order)
     for (run_key, op, direction, _, _) in samples:
         if run_key.startswith("nnfuse-") and (op, direction) not in cases:
@@ -467,7 +473,7 @@ def main():
         shutil.rmtree(raw_dir)
     raw_dir.mkdir(parents=True)
     load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
-    log(f"{len(runs)} implementations x {args.passes} passes; sizes {args.sizes}, threads {args.threads}, "
+    log(f"{len(runs)} runs (implementations x thread counts) x {args.passes} passes; sizes {args.sizes}, threads {args.threads}, "
         f"ISA paths {args.isa}; results in {args.out}")
     results = []
     for p in range(args.passes):
