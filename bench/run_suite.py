@@ -151,10 +151,9 @@ def git_revision():
 
 class Run:
     """One implementation at one thread count: a binary, its environment and the filter selecting
-    its benchmarks. Each thread count runs in its own process: after a 2-thread benchmark,
-    Halide's worker thread kept taking part in later calls made with nnf_set_num_threads(1)
-    (measured: 1-thread sigmoid at 64K read 4.8 G elements/s of calling-thread CPU time beside
-    2-thread benchmarks, 2.6 alone, where the math benchmark's L1 rate is 2.6)."""
+    its benchmarks. Each thread count runs in its own process: interleaved with 2-thread
+    benchmarks, nnfuse's 1-thread rows were off by up to 2x (sigmoid at 64K read 4.8 G elements/s
+    of calling-thread CPU time, 2.6 alone, the math benchmark's L1 rate; docs/benchmarks.md)."""
 
     def __init__(self, key, binary, prefix, threads, env=None):
         self.key, self.binary, self.prefix, self.threads, self.env = key, binary, prefix, threads, env or {}
