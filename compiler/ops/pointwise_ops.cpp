@@ -267,19 +267,37 @@ Expr gelu_tanh_inner(const Expr &x) {
     return kSqrt2OverPi * (x + kGeluKappa * x * x * x);
 }
 
+// The tanh form's sigmoid argument 2u, clamped at -80 where it is `saturated`: there
+// sigmoid(2u) < 2e-35, so x sigmoid(2u) is 0 within 1e-33 for every finite x (PyTorch's
+// 0.5 x (1 + tanh(u)) is exactly 0 from u < -9 on), but e^{2u} below 2^-126 would make nearly
+// every 16-lane vector on [-12, 12] pay x86's denormal assists (measured: 0.19 G elements/s
+// forward, 0.09 backward). Saturated lanes use x * 0 (strict: -0, and NaN for x = -inf).
+constexpr float kGeluSaturation = -80.0f;
+Expr gelu_tanh_argument(const Expr &x) {
+    return Halide::max(2.0f * gelu_tanh_inner(x), kGeluSaturation);
+}
+Expr gelu_tanh_saturated(const Expr &x) {
+    return 2.0f * gelu_tanh_inner(x) < kGeluSaturation;
+}
+
 Expr gelu_forward(const Expr &x, const PointwiseParams &params) {
-    if (params.variant == "tanh") return x * math::sigmoid(2.0f * gelu_tanh_inner(x));
+    if (params.variant == "tanh") {
+        return select(gelu_tanh_saturated(x), Halide::strict_float(x * 0.0f), x * math::sigmoid(gelu_tanh_argument(x)));
+    }
     return x * normal_cdf(x);
 }
 
 Expr gelu_backward(const Expr &grad, const Expr &x, const PointwiseParams &params) {
     if (params.variant == "tanh") {
         // d/dx [x s(2u)] = s + 2 x s (1 - s) u'(x), with 1 - s = s(-2u) computed directly.
-        Expr u = gelu_tanh_inner(x);
-        Expr s = math::sigmoid(2.0f * u);
-        Expr one_minus_s = math::sigmoid(-2.0f * u);
+        // Saturated lanes: s = 0, 1 - s = 1, so the bracket is 0 * (x du) (NaN for infinite x).
+        Expr t = gelu_tanh_argument(x);
+        Expr s = math::sigmoid(t);
+        Expr one_minus_s = math::sigmoid(-t);
         Expr du = kSqrt2OverPi * (1.0f + 3.0f * kGeluKappa * x * x);
-        return grad * (s + 2.0f * x * s * one_minus_s * du);
+        Expr bracket = select(gelu_tanh_saturated(x), Halide::strict_float(0.0f * (x * du)),
+                              s + 2.0f * x * s * one_minus_s * du);
+        return grad * bracket;
     }
     Expr pdf = kInvSqrt2Pi * math::exp(-0.5f * x * x);
     return grad * (normal_cdf(x) + x * pdf);
