@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "HalideRuntime.h"
+#include "nnfuse/detail/kernel_support.h"
 #include "nnfuse/nnfuse.h"
 
 namespace nnf::rt {
@@ -18,13 +19,7 @@ inline int64_t abs64(int64_t v) {
     return v < 0 ? -v : v;
 }
 
-// The element stride of dim d (strides NULL: contiguous row-major).
-int64_t stride_of(const DLTensor &t, int d);
-// The address of element 0: data + byte_offset.
-char *element0(const DLTensor &t);
-
-// The elements of a shape (0 for an empty tensor, 1 for a scalar).
-int64_t element_count(const DLTensor &t);
+// stride_of, element0 and element_count: nnfuse/detail/kernel_support.h.
 
 // Checks a float32 tensor argument: not NULL, dtype, rank, non-negative shape, data present and
 // aligned when not empty. Returns NNF_OK or the failure (already recorded).

@@ -32,16 +32,6 @@ const char *reduction_name(nnf_reduction r) {
     return r == NNF_REDUCTION_NONE ? "none" : r == NNF_REDUCTION_MEAN ? "mean" : "sum";
 }
 
-::testing::AssertionResult close(double got, double ref, double rtol, double atol) {
-    if (std::isnan(ref) || std::isnan(got)) {
-        if (std::isnan(ref) && std::isnan(got)) return ::testing::AssertionSuccess();
-        return ::testing::AssertionFailure() << "got " << got << ", expected " << ref;
-    }
-    if (got == ref || std::fabs(got - ref) <= atol + rtol * std::fabs(ref)) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << "got " << got << ", expected " << ref << " (error " << std::fabs(got - ref)
-                                         << ")";
-}
-
 // An owning int64 tensor (class indices), contiguous.
 class IndexTensor {
 public:

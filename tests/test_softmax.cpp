@@ -40,17 +40,6 @@ int wrap(int dim, size_t rank) {
     return dim < 0 ? dim + n : dim;
 }
 
-// |got - ref| <= atol + rtol |ref|, NaN only where the reference is NaN.
-::testing::AssertionResult close(float got, double ref, double rtol, double atol) {
-    if (std::isnan(ref) || std::isnan(got)) {
-        if (std::isnan(ref) && std::isnan(got)) return ::testing::AssertionSuccess();
-        return ::testing::AssertionFailure() << "got " << got << ", expected " << ref;
-    }
-    if (got == ref || std::fabs(got - ref) <= atol + rtol * std::fabs(ref)) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure() << "got " << got << ", expected " << ref << " (error " << std::fabs(got - ref)
-                                         << ")";
-}
-
 // Float32 tolerances: exp is within 1 ulp, but s x - max is rounded to float first, which moves
 // exp's argument by up to 2^-24 |s x - max| (6e-7 relative for a spread of 10).
 constexpr double kRtol = 1.3e-6, kSoftmaxAtol = 1e-7, kLogSoftmaxAtol = 1e-6;

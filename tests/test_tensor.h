@@ -1,6 +1,7 @@
 // Owning float32 tensors with DLTensor views, for tests.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -104,5 +105,16 @@ inline void skip_unless_requested_isa_available() {
         ::nnf::test::skip_unless_requested_isa_available();               \
         if (::testing::Test::IsSkipped()) return;                         \
     } while (0)
+
+// |got - ref| <= atol + rtol |ref|, NaN only where the reference is NaN.
+inline ::testing::AssertionResult close(double got, double ref, double rtol, double atol) {
+    if (std::isnan(ref) || std::isnan(got)) {
+        if (std::isnan(ref) && std::isnan(got)) return ::testing::AssertionSuccess();
+        return ::testing::AssertionFailure() << "got " << got << ", expected " << ref;
+    }
+    if (got == ref || std::fabs(got - ref) <= atol + rtol * std::fabs(ref)) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "got " << got << ", expected " << ref << " (error " << std::fabs(got - ref)
+                                         << ")";
+}
 
 }  // namespace nnf::test

@@ -100,7 +100,10 @@ struct halide_buffer_t {
 
 namespace {
 
+using nnf::rt::element0;
+using nnf::rt::element_count;
 using nnf::rt::fail;
+using nnf::rt::stride_of;
 
 struct Arg {
     const char *name;
@@ -111,23 +114,6 @@ struct Arg {
     const char *const *dims;
     const char *shape;  // "[N, C]", for messages
 };
-
-int64_t stride_of(const DLTensor &t, int d) {
-    if (t.strides) return t.strides[d];
-    int64_t s = 1;
-    for (int k = t.ndim - 1; k > d; --k) s *= t.shape[k];
-    return s;
-}
-
-char *element0(const DLTensor &t) {
-    return static_cast<char *>(t.data) + t.byte_offset;
-}
-
-int64_t element_count(const DLTensor &t) {
-    int64_t n = 1;
-    for (int d = 0; d < t.ndim; ++d) n *= t.shape[d];
-    return n;
-}
 
 int64_t abs64(int64_t v) {
     return v < 0 ? -v : v;
