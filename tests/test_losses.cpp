@@ -236,6 +236,28 @@ TEST_F(LossTest, ElementwiseSumAccumulatesInDoubleAcrossSlices) {
     EXPECT_TRUE(close(y.at(0), term * double(n), 1e-7, 0));
 }
 
+// A long row is summed in parallel chunks (64K elements on AVX-512) whose partial sums are
+// added in a fixed order: the same bits on 1 and 2 threads, and the double reference's value.
+TEST_F(LossTest, ElementwiseSumIsTheSameOnEveryThreadCount) {
+    const int64_t n = 3 * 65536 + 5;
+    TestTensor x({n}), t({n});
+    fill_random(x, 11);
+    fill_random(t, 12);
+    double expected = 0;
+    for (int64_t i = 0; i < n; ++i) expected += elementwise_loss_ref("smooth_l1_loss", double(x.at(i)) - t.at(i), 1.0);
+    float results[2];
+    for (int threads : {1, 2}) {
+        ASSERT_EQ(nnf_set_num_threads(threads), NNF_OK);
+        TestTensor y({});
+        ASSERT_EQ(elementwise_forward("smooth_l1_loss", x.dl(), t.dl(), y.dl(), NNF_REDUCTION_SUM, 1.0f), NNF_OK)
+            << nnf_last_error();
+        results[threads - 1] = y.at(0);
+    }
+    ASSERT_EQ(nnf_set_num_threads(0), NNF_OK);
+    EXPECT_EQ(std::memcmp(&results[0], &results[1], sizeof(float)), 0) << results[0] << " vs " << results[1];
+    EXPECT_TRUE(close(results[0], expected, 1e-6, 0)) << results[0] << " vs " << expected;
+}
+
 // PyTorch's derivative of each elementwise loss with respect to x, in double, special values
 // included (ATen's backward kernels; l1 through autograd of |d|): NaN stays NaN for mse,
 // smooth_l1 and huber (every comparison with NaN is false, so their kernels reach d / beta, d or

@@ -155,12 +155,13 @@ private:
             (*grad_)(i, j) = strict_float(ops::elementwise_loss_derivative(kind, d, *width_) *
                                           ((*grad_output_)(i, j) * *scale_));
             // grad_output is a full tensor (reduction none) or one value broadcast with stride 0.
-            schedules::schedule_loss_elementwise_cpu(Func(*grad_), dense_condition() && grad_output_->dim(0).stride() == 1,
+            schedules::schedule_loss_elementwise_cpu(Func(*grad_),
+                                                     {dense_condition() && grad_output_->dim(0).stride() == 1,
+                                                      dense_condition() && grad_output_->dim(0).stride() == 0},
                                                      get_target());
-            Func(*grad_).specialize(dense_condition() && grad_output_->dim(0).stride() == 0);
         } else if (y_) {
             (*y_)(i, j) = ops::elementwise_loss(kind, d, *width_);
-            schedules::schedule_loss_elementwise_cpu(Func(*y_), dense_condition(), get_target());
+            schedules::schedule_loss_elementwise_cpu(Func(*y_), {dense_condition()}, get_target());
         } else {
             ops::LaneReduction sum = ops::lane_reduce(
                 [&](const Expr &k) { return ops::elementwise_loss(kind, (*x_)(k, j) - (*target_)(k, j), *width_); },

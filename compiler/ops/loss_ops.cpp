@@ -126,6 +126,7 @@ LaneReduction lane_reduce(const std::function<Expr(const Expr &k)> &term, const 
 ClassificationStages cross_entropy(const ClassificationInputs &in, Targets targets, bool want_loss, bool want_grad,
                                    int lanes) {
     ClassificationStages s;
+    s.classes = in.classes;
     Var c("c"), i("i"), o("o");
     const std::vector<Var> row = {i, o};
     const Expr eps = in.label_smoothing, C = in.classes;
@@ -221,6 +222,7 @@ ClassificationStages cross_entropy(const ClassificationInputs &in, Targets targe
 // (0 elsewhere and on ignored rows). The input's values never enter the gradient.
 ClassificationStages nll_loss(const ClassificationInputs &in) {
     ClassificationStages s;
+    s.classes = in.classes;
     Var c("c"), i("i"), o("o");
     const Expr ignored = in.target(i, o) == in.ignore_index;
     const Expr t = clamp(cast<int32_t>(in.target(i, o)), 0, in.classes - 1);

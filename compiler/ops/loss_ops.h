@@ -70,6 +70,7 @@ struct ClassificationStages {
     LaneReduction exp_sum;             // the reduction row_sums reads
     Halide::Func row_loss;             // (i, o)
     Halide::Func grad;                 // (c, i, o)
+    Halide::Expr classes;              // C (schedules size their parallel tasks by it)
 };
 
 enum class Targets { indices, probabilities };

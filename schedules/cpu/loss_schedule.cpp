@@ -1,5 +1,7 @@
 #include "cpu/loss_schedule.h"
 
+#include "cpu/pointwise_schedule.h"
+
 namespace nnf::schedules {
 
 using namespace Halide;
@@ -11,12 +13,14 @@ int loss_reduction_lanes(const Target &target) {
     return 2 * target.natural_vector_size<float>();
 }
 
-void schedule_loss_elementwise_cpu(Func output, const Expr &dense, const Target &target, const LossCpuKnobs &knobs) {
-    Var i = output.args()[0], j = output.args()[1];
-    const int vector = target.natural_vector_size<float>() * knobs.vector_multiple;
-    // GuardWithIf: a tail never recomputes an element, so the output may alias x in place.
-    output.vectorize(i, vector, TailStrategy::GuardWithIf).parallel(j);
-    output.specialize(dense);
+void schedule_loss_elementwise_cpu(Func output, const std::vector<Expr> &dense_conditions, const Target &target,
+                                   const LossCpuKnobs &knobs) {
+    // One losses' slice is the same 2-D (i, j) view the pointwise family gets, so it gets the
+    // same tasks (a whole 1-D tensor is one row: parallel over j alone ran on one thread).
+    const Expr elements = cast<int64_t>(output.output_buffer().dim(0).extent()) * output.output_buffer().dim(1).extent();
+    PointwiseCpuKnobs pointwise;
+    pointwise.vector_multiple = knobs.vector_multiple;
+    schedule_pointwise_cpu(output, dense_conditions, elements, target, pointwise);
 }
 
 namespace {
@@ -37,9 +41,19 @@ void schedule_lanes(ops::LaneReduction r, const Var &at) {
 void schedule_loss_row_sums_cpu(Func output, ops::LaneReduction sum, const Expr &dense, const Target &) {
     Var j = output.args()[0];
     output.parallel(j);
-    output.specialize(dense);
     sum.total.compute_at(output, j);
     schedule_lanes(sum, sum.total.args()[0]);
+    // A row (a whole 1-D tensor is one) is summed in chunks of kChunk lane vectors (64K floats
+    // on AVX-512) in parallel: rfactor gives each chunk its own partial lanes, which the row's
+    // lanes then add in chunk order.
+    constexpr int kChunk = 2048;
+    RVar k = sum.partial.rvars(0)[0], chunk("chunk"), within("within");
+    Var u("u");
+    Func chunks = sum.partial.update(0).split(k, chunk, within, kChunk).rfactor(chunk, u);
+    Var lane = chunks.args()[0];
+    chunks.compute_at(sum.total, sum.total.args()[0]).vectorize(lane).parallel(u);
+    chunks.update(0).vectorize(lane).parallel(u);
+    output.specialize(dense);
 }
 
 void schedule_classification_cpu(ops::ClassificationStages s, const Expr &dense,
@@ -48,6 +62,14 @@ void schedule_classification_cpu(ops::ClassificationStages s, const Expr &dense,
     const int vector = target.natural_vector_size<float>() * knobs.vector_multiple;
     auto specialize = [](Func f, const std::vector<Expr> &conditions) {
         for (const Expr &condition : conditions) f.specialize(condition);
+    };
+    // Parallel tasks of whole rows, at least knobs.logits_per_task logits each: one row of 1024
+    // classes per task made the thread pool's hand-off cost more than the work (nll_loss
+    // backward on 64K logits ran 3.3x slower on 2 threads than on 1).
+    const Expr rows_per_task = max(1, knobs.logits_per_task / max(s.classes, 1));
+    auto parallel_rows = [&](Func f, const Var &o) {
+        Var task("task");
+        f.split(o, task, o, rows_per_task, TailStrategy::GuardWithIf).parallel(task);
     };
     if (s.weight_total.total.defined()) {
         s.weight_total.total.compute_root();
@@ -58,7 +80,10 @@ void schedule_classification_cpu(ops::ClassificationStages s, const Expr &dense,
         // stage. Block-wide rather than row by row even for the forward: the stats pass then
         // streams the block from memory at full speed and the exps read it from L2 (1.1x faster
         // forward at 16M, 1.07x at 64K, than each row's max and exp sum in turn).
-        for (Func f : {s.row_stats, s.row_sums}) f.compute_root().parallel(f.args()[1]);
+        for (Func f : {s.row_stats, s.row_sums}) {
+            f.compute_root();
+            parallel_rows(f, f.args()[1]);
+        }
         for (ops::LaneReduction &r : s.row_reductions) {
             r.total.compute_at(s.row_stats, s.row_stats.args()[0]);
             schedule_lanes(r, r.total.args()[0]);
@@ -72,7 +97,8 @@ void schedule_classification_cpu(ops::ClassificationStages s, const Expr &dense,
     if (s.exps.defined()) {
         Var c = s.exps.args()[0], o = s.exps.args()[2];
         // GuardWithIf: a tail never recomputes an element, so the stages may work in place.
-        s.exps.vectorize(c, vector, TailStrategy::GuardWithIf).parallel(o);
+        s.exps.vectorize(c, vector, TailStrategy::GuardWithIf);
+        parallel_rows(s.exps, o);
         s.exps.specialize(dense);
     }
     if (s.row_loss.defined()) {
@@ -82,7 +108,8 @@ void schedule_classification_cpu(ops::ClassificationStages s, const Expr &dense,
     }
     if (s.grad.defined()) {
         Var c = s.grad.args()[0], o = s.grad.args()[2];
-        s.grad.vectorize(c, vector, TailStrategy::GuardWithIf).parallel(o);
+        s.grad.vectorize(c, vector, TailStrategy::GuardWithIf);
+        parallel_rows(s.grad, o);
         specialize(s.grad, specializations);
     }
 }

@@ -6,6 +6,11 @@ using namespace Halide;
 
 void schedule_pointwise_cpu(Func output, const Expr &dense, const Expr &elements, const Target &target,
                             const PointwiseCpuKnobs &knobs) {
+    schedule_pointwise_cpu(output, std::vector<Expr>{dense}, elements, target, knobs);
+}
+
+void schedule_pointwise_cpu(Func output, const std::vector<Expr> &dense_conditions, const Expr &elements,
+                            const Target &target, const PointwiseCpuKnobs &knobs) {
     Var inner = output.args()[0], outer = output.args()[1];
     Var task("task"), block("block"), lane("lane");
     const int vector = target.natural_vector_size<float>() * knobs.vector_multiple;
@@ -36,16 +41,18 @@ void schedule_pointwise_cpu(Func output, const Expr &dense, const Expr &elements
     };
 
     // Specializations copy the schedule at the time they are made, so each one is written out.
-    Stage small = output.specialize(dense && elements < knobs.serial_below);
-    vectorize_rows(small);
+    for (const Expr &dense : dense_conditions) {
+        Stage small = output.specialize(dense && elements < knobs.serial_below);
+        vectorize_rows(small);
 
-    Stage dense_long = output.specialize(dense && long_rows);
-    cut_long_rows(dense_long);
-    vectorize_rows(dense_long);
+        Stage dense_long = output.specialize(dense && long_rows);
+        cut_long_rows(dense_long);
+        vectorize_rows(dense_long);
 
-    Stage dense_short = output.specialize(dense);
-    group_short_rows(dense_short);
-    vectorize_rows(dense_short);
+        Stage dense_short = output.specialize(dense);
+        group_short_rows(dense_short);
+        vectorize_rows(dense_short);
+    }
 
     // Strided rows: the same tasks, scalar inner loop.
     Stage strided_long = output.specialize(long_rows);

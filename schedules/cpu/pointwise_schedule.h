@@ -1,6 +1,8 @@
 // CPU schedule of the pointwise family, as a function of a few named knobs.
 #pragma once
 
+#include <vector>
+
 #include "Halide.h"
 
 namespace nnf::schedules {
@@ -23,5 +25,10 @@ struct PointwiseCpuKnobs {
 // is the output's element count, for the serial small-tensor case.
 void schedule_pointwise_cpu(Halide::Func output, const Halide::Expr &dense, const Halide::Expr &elements,
                             const Halide::Target &target, const PointwiseCpuKnobs &knobs = {});
+// The same with several dense conditions, each with its own vectorized loop nests (say, an
+// input that is either contiguous or a broadcast scalar with stride 0).
+void schedule_pointwise_cpu(Halide::Func output, const std::vector<Halide::Expr> &dense_conditions,
+                            const Halide::Expr &elements, const Halide::Target &target,
+                            const PointwiseCpuKnobs &knobs = {});
 
 }  // namespace nnf::schedules
