@@ -43,7 +43,9 @@ void schedule_softmax_rows_cpu(Func output, const std::vector<Func> &row_stages,
         specialize_dense(f, dense);
     }
     for (Func f : element_stages) {
-        f.compute_at(output, row).vectorize(f.args()[0], vector, TailStrategy::Predicate);
+        // One row-sized buffer per task, reused by its rows (allocated per row, it was a
+        // malloc and free per row).
+        f.store_at(output, task).compute_at(output, row).vectorize(f.args()[0], vector, TailStrategy::Predicate);
         specialize_dense(f, dense);
     }
 }
