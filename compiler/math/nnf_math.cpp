@@ -1,15 +1,12 @@
-// Algorithms behind nnf_math.h. Three kinds:
-//  * float32 kernels (exp, expm1, log, tanh, sigmoid): Cody-Waite reduction,
-//    minimax polynomials, and error-free transforms (strict_float) only where a
-//    rounding would cost the ULP bound. These are the hot activations; their loops
-//    are bound by FMA-port operations, so every operation counts (docs/math.md).
+// Algorithms behind nnf_math.h. Two kinds:
+//  * float32 kernels (exp, expm1, log, log1p, tanh, erf, sigmoid, softplus,
+//    log_sigmoid): Cody-Waite reduction, minimax polynomials, and error-free
+//    transforms (strict_float) only where a rounding would cost the ULP bound.
+//    These are the hot activations; their loops are bound by FMA-port
+//    operations, so every operation counts (docs/math.md).
 //  * erfc: float32 polynomials (erf(a)/a - 1 below 0.5; erfc(a) e^{a^2} on three
 //    intervals) and the float32 exp polynomial, with the few steps whose rounding
 //    matters (a^2, the reduction of -a^2, the final product) in double.
-//  * float64-internal kernels (log1p, erf, softplus, log_sigmoid):
-//    widened to double, evaluated to ~1e-11 relative error, rounded once. Exact
-//    special-value behaviour (denormal tails, signed zeros, overflow) then falls
-//    out of the single double->float conversion. Still branch-free vector code.
 // Polynomial coefficients were fitted with mpmath (chebyfit, or weighted least
 // squares on Chebyshev nodes with the coefficients rounded to float one at a
 // time and the rest refitted; tools/ulp_sweep/fits) and checked by exhaustive
@@ -39,9 +36,6 @@ Expr D(double v) {
 }
 Expr I32(int32_t v) {
     return Halide::Internal::make_const(Int(32), v);
-}
-Expr I64(int64_t v) {
-    return Halide::Internal::make_const(Int(64), v);
 }
 // A float constant given by its bit pattern (thresholds must be exact).
 Expr F_bits(uint32_t b) {
@@ -109,6 +103,11 @@ const std::initializer_list<float> kExpP = {0.5f, 0.1666666716337204f, 0.0416664
                                             0.00833331048488617f, 0.0013933641603216529f,
                                             0.00019890980911441147f};
 
+// e^r = 1 + r kExpP1(r) (kExpP with its 1 in front).
+const std::initializer_list<float> kExpP1 = {1.0f, 0.5f, 0.1666666716337204f, 0.04166646674275398f,
+                                             0.00833331048488617f, 0.0013933641603216529f,
+                                             0.00019890980911441147f};
+
 // kExpP without its leading 1/2: kExpP(r) = 1/2 + r kExpQ(r).
 const std::initializer_list<float> kExpQ = {0.1666666716337204f, 0.04166646674275398f, 0.00833331048488617f,
                                             0.0013933641603216529f, 0.00019890980911441147f};
@@ -121,6 +120,10 @@ const std::initializer_list<float> kExpM2 = {1.0f, -2.0f, 1.999999761581421f, -1
 const std::initializer_list<float> kExpM1 = {1.0f, -1.0f, 0.4999999403953552f, -0.1666652113199234f,
                                              0.04166826978325844f, -0.008368677459657192f,
                                              0.001382041140459478f};
+// kExpM1 without its leading 1: kExpM1(rho) = 1 + rho kExpM1Tail(rho).
+const std::initializer_list<float> kExpM1Tail = {-1.0f, 0.4999999403953552f, -0.1666652113199234f,
+                                                 0.04166826978325844f, -0.008368677459657192f,
+                                                 0.001382041140459478f};
 // tanh(a) / a - 1 = z P(z), z = a^2 <= 0.3025 (a < 0.55), absolute error 2^-29.8.
 const std::initializer_list<float> kTanhP = {-0.33333319425582886f, 0.13332636654376984f,
                                              -0.05385685712099075f, 0.0210883691906929f,
@@ -184,83 +187,74 @@ const std::initializer_list<float> kLogR = {0.3333333134651184f, -0.249999970197
                                             0.11685419827699661f, -0.11479733884334564f,
                                             0.06971611827611923f};
 
-// ---------------------------------------------------------------------------
-// float64 helpers (used by the widened kernels).
-Expr from_bits64(const Expr &i) {
-    return Halide::reinterpret(Float(64), i);
-}
-Expr bits64(const Expr &x) {
-    return Halide::reinterpret(Int(64), x);
-}
-
-// exp(x) in double for x in [-700, 700], relative error ~1e-15.
-Expr exp_f64(const Expr &x) {
-    Expr k = Halide::cast<int32_t>(x * D(1.4426950408889634074) + select(x < D(0.0), D(-0.5), D(0.5)));
-    Expr kd = Halide::cast<double>(k);
-    Expr r = (x - kd * D(6.93147180369123816490e-01)) - kd * D(1.90821492927058770002e-10);
-    // Taylor to degree 11: truncation error < 1e-14 relative on |r| <= ln2/2.
-    Expr p = horner(r, {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040,
-                        1.0 / 40320, 1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800});
-    Expr scale = from_bits64(Halide::cast<int64_t>(k + 1023) << 52);
-    return p * scale;
-}
-
-// log(u) in double for finite normal u > 0, error ~1e-16 absolute + relative.
-Expr log_f64(const Expr &u) {
-    Expr ib = bits64(u);
-    Expr e = (ib - I64(0x3fe6a09e667f3bcdll)) >> 52;  // so that m is in [sqrt(1/2), sqrt(2))
-    Expr m = from_bits64(ib - (e << 52));
-    Expr f = m - D(1.0);
-    Expr s = f / (f + D(2.0));
-    Expr z = s * s;
-    // log1p(f) = 2 atanh(s) = 2s + 2s z (1/3 + z/5 + ...); |s| <= 0.1716.
-    Expr series = horner(z, {1.0 / 3, 1.0 / 5, 1.0 / 7, 1.0 / 9, 1.0 / 11, 1.0 / 13, 1.0 / 15, 1.0 / 17});
-    Expr l1p = D(2.0) * s + D(2.0) * s * z * series;
-    return Halide::cast<double>(e) * D(0.69314718055994530942) + l1p;
+// log(u) + c/u for a finite normal u > 0 and |c| <= ulp(u) (u + c is the exact value
+// whose log is wanted; c/u is its first-order correction, the next term c^2/2u^2 is
+// below 2^-48). u = 2^e m with m in [sqrt(1/2), sqrt(2)), f = m - 1 exact (Sterbenz),
+// log1p(f) = f - f^2/2 + f^3 R(f) (kLogR), and e ln2 in two parts: e ln2_hi + f is an
+// exact fast-two-sum (|e ln2_hi| >= ln2 > |f| or e = 0), and the small terms
+// e ln2_lo, -f^2/2 + f^3 R and c/u are added to its low part before the one last
+// rounding. The result is a strict expression.
+Expr log_plus_correction(const Expr &u, const Expr &c) {
+    Expr iu = bits(u);
+    Expr e = (iu - I32(0x3f3504f3)) >> 23;
+    Expr m = from_bits(iu - (e << 23));
+    return bind(Halide::cast<float>(e), [&](const Expr &ef) {
+        return bind(Halide::strict_float(m - F(1.0f)), [&](const Expr &f) {
+            return bind(f * (f * f) * horner(f, kLogR), [&](const Expr &f3r) {
+                // f^2/2 = hh + hl with f = fh + fl, fh = f's leading 12 bits: hh = fh^2/2 is exact and
+                // hl = fl (f + fh)/2 is below 2^-11 of it, so its rounding is negligible (rounding
+                // f^2/2 itself cost up to 1/8 ULP near x = -0.3).
+                Expr fh = from_bits(bits(f) & I32(int32_t(0xfffff000u)));
+                Expr fl = f - fh;
+                Expr hh = F(0.5f) * (fh * fh);
+                Expr hl = F(0.5f) * (fl * (f + fh));
+                Expr tail = ef * F(kLn2Lo) + (((f3r - hl) + c / u) - hh);
+                Expr a = ef * F(kLn2Hi);
+                Expr s = a + f;
+                Expr err = f - (s - a);
+                return Halide::strict_float(s + (err + tail));
+            });
+        });
+    });
 }
 
-// log1p(v) in double for v >= 0 (v may be tiny), relative error ~1e-13.
-Expr log1p_f64_nonneg(const Expr &v) {
-    Expr tiny = v * horner(v, {1.0, -1.0 / 2, 1.0 / 3, -1.0 / 4});
-    return select(v < D(1e-4), tiny, log_f64(v + D(1.0)));
-}
-
-// erf in double on a = |x| (the float32 erfc below is faster; erf stays here).
-// erf(a) = a P(a^2) on [0, 1].
-const std::initializer_list<double> kErfSmall = {
-    1.1283791670946768, -0.3761263888963531, 0.11283791308604582, -0.026866133235095593,
-    0.005223783477189248, -0.0008542637997087229, 0.0001195656256820733, -1.3909340021874599e-05,
-    1.058938064107502e-06};
-// erfc(a) = exp(-a^2) g(a); g(a) = poly(a - 1.5) on [1, 2], poly(a - 3) on [2, 4],
-// and H(1/a^2)/a on [4, 10.1]. Relative errors <= 5e-11.
-const std::initializer_list<double> kErfcG12 = {
-    0.3215854164543175, -0.16362291781017846, 0.07615103987840903, -0.03293089909668742,
-    0.01337733912038596, -0.005146096113017264, 0.0018861758226983436, -0.0006606701448805583,
-    0.00022293753561013365, -7.763857013480892e-05, 2.4337103337345836e-05};
-const std::initializer_list<double> kErfcG24 = {
-    0.17900115117292742, -0.05437226000531043, 0.015884371768770805, -0.004479431152382512,
-    0.0012230319728346133, -0.00032412398621304054, 8.358413227209626e-05, -2.0996067739675394e-05,
-    5.089372205227033e-06, -1.2207985188846136e-06, 3.3853988935085977e-07, -7.73306056648294e-08};
-const std::initializer_list<double> kErfcH = {
-    0.5641895830489664, -0.28209462707988464, 0.42311973846521633, -1.056191368901027,
-    3.6280271467199725, -14.548052618425846, 52.57519077758831, -109.9342312646275};
-
-struct ErfParts {
-    Expr small;      // a < 1
-    Expr erf_small;  // erf(a) for a < 1 (valid when small)
-    Expr erfc_large; // erfc(a) for a >= 1 (valid when !small)
-};
-ErfParts erf_parts(const Expr &x) {
-    Expr a = Halide::abs(Halide::cast<double>(x));
-    Expr as = Halide::min(a, D(1.0));
-    Expr al = Halide::clamp(a, D(1.0), D(10.1));  // erfc(10.1) < 2^-150: rounds to 0
-    Expr g12 = horner(al - D(1.5), kErfcG12);
-    Expr g24 = horner(al - D(3.0), kErfcG24);
-    Expr inv = D(1.0) / al;
-    Expr g4 = horner(inv * inv, kErfcH) * inv;
-    Expr g = select(al < D(2.0), g12, select(al < D(4.0), g24, g4));
-    // al * al is exact in double (24-bit x), so exp sees the exact argument.
-    return {a < D(1.0), as * horner(as * as, kErfSmall), exp_f64(-(al * al)) * g};
+// log1p(e^{-a}) for a = |x| >= 0 (inf or NaN allowed), as a strict expression: the
+// softplus / log_sigmoid core. E = e^{-a} = 2^k e^{-rho} as in sigmoid (a clamped at 130
+// keeping NaN, Cody-Waite rho, k in [-188, 0]), with e^{-rho} = q_hi + q_lo: q_hi = 1 + v
+// rounded, q_lo = v - (q_hi - 1) its exact rounding error (q_hi in [0.7, 1.42], so q_hi - 1
+// is exact by Sterbenz). E_hi = (q_hi 2^(k+64)) 2^-64 rounds once, into the denormals or
+// to an exact 0 where the correctly rounded e^{-a} does, with no subnormal intermediate;
+// E_lo = q_lo 2^k the same way. Then u = 1 + E_hi in [1, 2] with its exact rounding error
+// E_hi - (u - 1) (Fast2Sum: 1 >= E_hi), so u + c with c = that + E_lo is e^{-a} + 1 to
+// ~2^-25.5 relative (the rounding of v and the polynomial, 2^-28.3), and the result is
+// log(u) + c/u. Where E_hi < 2^-25, u = 1 and the result is E_hi + E_lo rounded once.
+Expr log1p_exp_neg(const Expr &a) {
+    return bind(min_keep_nan(F(130.0f), a), [&](const Expr &ac) {
+        return bind(ac * F(-kLog2e) + F(kRoundBias(127 + 64)), [&](const Expr &t) {
+            return bind(Halide::strict_float(t - F(kRoundBias(127 + 64))), [&](const Expr &kf) {
+                return bind(ac + kf * F(kLn2Hi), [&](const Expr &rho_hi) {
+                    return bind(Halide::strict_float(rho_hi + kf * F(kLn2Lo)), [&](const Expr &rho) {
+                        // v = e^{-rho} - 1 (kExpM1 without its leading 1).
+                        Expr v = rho * horner(rho, kExpM1Tail);
+                        return bind(v, [&](const Expr &vv) {
+                            return bind(Halide::strict_float(F(1.0f) + vv), [&](const Expr &qh) {
+                                Expr ql = vv - (qh - F(1.0f));
+                                Expr s = pow2_from_rounded(t);
+                                Expr e_hi = (qh * s) * F(0x1p-64f);
+                                Expr e_lo = (ql * s) * F(0x1p-64f);
+                                return bind(Halide::strict_float(e_hi), [&](const Expr &eh) {
+                                    return bind(Halide::strict_float(F(1.0f) + eh), [&](const Expr &u) {
+                                        Expr c = Halide::strict_float((eh - (u - F(1.0f))) + e_lo);
+                                        return log_plus_correction(u, c);
+                                    });
+                                });
+                            });
+                        });
+                    });
+                });
+            });
+        });
+    });
 }
 
 // ---------------------------------------------------------------------------
@@ -289,6 +283,17 @@ const std::initializer_list<float> kErfcG1 = {
 const std::initializer_list<float> kErfcG2 = {
     -0.2820888161659241f, 0.4226965308189392f, -1.0406579971313477f, 3.306683301925659f,
     -10.702630043029785f, 27.617494583129883f, -44.27978515625f, 29.740249633789062f};
+// erf: a < 1: erf(a) = a + a R1(a^2), relative error 2^-29.3 (weighted as kErfR);
+// 1 <= a < 3.92: erfc(a) e^{a^2} = G1(a - kErfG1Center), absolute error of erfc 2^-28.4
+// (weighted by e^{-a^2}; tools/ulp_sweep/fits/fit_erf.py).
+const std::initializer_list<float> kErfR1 = {0.12837916612625122f, -0.3761262595653534f, 0.1128358244895935f,
+                                             -0.026853643357753754f, 0.005187962669879198f,
+                                             -0.0008006793214008212f, 7.842288323445246e-05f};
+constexpr float kErfG1Center = 2.4600000381469727f;
+const std::initializer_list<float> kErfG1 = {
+    0.21382157504558563f, -0.07637409120798111f, 0.025920957326889038f, -0.008497310802340508f,
+    0.0024429152254015207f, -0.0008255394641309977f, 0.0004361634491942823f, 0.00016660084656905383f,
+    0.00010234433284495026f};
 // (float)erfc(a) == 0 from here on; erfc(-a) rounds to 2 and erf(a) to 1 from here on.
 constexpr uint32_t kErfcZeroBits = 0x4120ddfcu;  // 10.0541954
 constexpr uint32_t kErfcTwoBits = 0x407547cbu;   // 3.8325069
@@ -470,15 +475,24 @@ Expr log(const Expr &x) {
 }
 
 Expr log1p(const Expr &x) {
-    Expr xd = Halide::cast<double>(x);
-    // 1 + x is exact in double for |x| >= 2^-29; below 2^-24 log1p(x) rounds to x.
-    Expr y = Halide::cast<float>(log_f64(Halide::max(xd + D(1.0), D(1e-300))));
-    // Integer compare: Halide's default float flags let LLVM assume no infinities.
-    y = select(bits(x) == I32(0x7f800000), F(kInf), y);
-    y = select(x == F(-1.0f), F(-kInf), y);
-    y = select(x < F(-1.0f), F(kNaN), y);
-    y = select_exact(abs_bits(x) < I32(0x33800000), x, y);  // |x| < 2^-24 (keeps -0)
-    return select(Halide::is_nan(x), x, y);
+    return bind(x, [](const Expr &xv) {
+        return bind(Halide::strict_float(F(1.0f) + xv), [&](const Expr &u) {
+            // c = (1 + x) - u, the rounding error of 1 + x, exactly: u - 1 is exact for
+            // u < 2^24 (Sterbenz below 2, integer spacing or finer above), and then so is
+            // x - (u - 1), a representable rounding error. From 2^24 on c may be off, but
+            // |c/u| <= 2^-23 against log(u) > 16 is below 1/16 ULP either way.
+            // For |x| < 2^-25, u = 1 and c = x: the result is x exactly (denormals included).
+            return bind(Halide::strict_float(xv - (u - F(1.0f))), [&](const Expr &c) {
+                Expr y = log_plus_correction(u, c);
+                Expr iu = bits(u);
+                y = select(iu >= I32(0x7f800000), u, y);  // x = +inf or NaN (u = x)
+                // u = 0 (x = -1): -inf; u < 0 (x < -1, or a NaN with the sign bit): NaN.
+                y = select(iu <= I32(0), select(iu == I32(0), F(-kInf), F(kNaN)), y);
+                // log1p(x) has the sign of x; this turns the +0 computed for x = -0 into -0.
+                return from_bits(bits(y) | (bits(xv) & I32(INT32_MIN)));
+            });
+        });
+    });
 }
 
 Expr tanh(const Expr &x) {
@@ -513,10 +527,42 @@ Expr tanh(const Expr &x) {
 }
 
 Expr erf(const Expr &x) {
-    ErfParts p = erf_parts(x);
-    Expr y = Halide::cast<float>(select(p.small, p.erf_small, D(1.0) - p.erfc_large));
-    y = with_sign_of(y, x);
-    return select(Halide::is_nan(x), x, y);
+    return bind(x, [](const Expr &xv) {
+        return bind(from_bits(abs_bits(xv)), [&](const Expr &a) {
+            // a < 1: erf(a) = a + a R1(a^2), R1 within 2^-29.3 (1 + R1) of erf(a)/a - 1; |a R1| <= 0.16 a,
+            // so its rounding (a strict sum: Halide's simplifier rewrites a + a R as a (1 + R), which
+            // would round 1 + R) and R1's own error cost well under 1/4 ULP next to the last rounding.
+            return bind(a * horner(a * a, kErfR1), [&](const Expr &ar) {
+                Expr small = Halide::strict_float(a + ar);
+                // 1 <= a < 3.92: erf(a) = 1 - e^{-a^2} g(a) with erfc(a) = e^{-a^2} g(a) <= 0.16, so only
+                // erfc's absolute error counts (ulp(erf) = 2^-24 here): h = a^2 rounded costs
+                // erfc(a) a^2 2^-24 <= 0.16 ULP; e^{-h} = 2^k (1 + r + r^2 P(r)) (Cody-Waite as in exp,
+                // k in [-22, -1]) and g (2^-28.4 absolute) add a few roundings of at most 0.16 ULP each,
+                // and 1 - E g is one FMA. a is clamped at 3.92 (NaN kept) only to keep inf out.
+                return bind(min_keep_nan(F(3.92f), a), [&](const Expr &al) {
+                    return bind(al * al, [&](const Expr &h) {
+                        return bind(h * F(-kLog2e) + F(kRoundBias(127)), [&](const Expr &t) {
+                            return bind(Halide::strict_float(t - F(kRoundBias(127))), [&](const Expr &kf) {
+                                Expr r_hi = kf * F(-kLn2Hi) - h;  // exact, as in exp
+                                return bind(Halide::strict_float(r_hi + kf * F(-kLn2Lo)), [&](const Expr &r) {
+                                    Expr p = F(1.0f) + r * horner(r, kExpP1);
+                                    Expr g = horner(al - F(kErfG1Center), kErfG1);
+                                    Expr large = F(1.0f) - (p * pow2_from_rounded(t)) * g;
+                                    Expr ab = abs_bits(xv);
+                                    Expr y = select(ab < I32(0x3f800000), small, large);
+                                    // erf rounds to 1 from kErfOneBits on. An integer compare (Halide
+                                    // turns a float a >= c into !(a < c), true for NaN), so it is true
+                                    // for NaN too, where min(1, a) keeps the NaN.
+                                    y = select(ab >= I32(int32_t(kErfOneBits)), min_keep_nan(F(1.0f), a), y);
+                                    return with_sign_of(y, xv);
+                                });
+                            });
+                        });
+                    });
+                });
+            });
+        });
+    });
 }
 
 Expr erfc(const Expr &x) {
@@ -565,8 +611,14 @@ Expr sigmoid(const Expr &x) {
                                             // y0 = num / (1 + E) carries the rounding of 1 + E; the exact
                                             // y satisfies y = num - E y, so y = num - E y0 (one FMA) has
                                             // y0's error times E / (1 + E) <= 1/2 (max 1.87 ULP measured).
+                                            // Below E = 2^-60, 1 + E rounds to 1, y0 = num = E and the
+                                            // correction is far below half an ULP: it uses E = 0 there,
+                                            // because an FMA whose product E y0 is subnormal takes a
+                                            // microcode assist on x86 (tanh-GELU ran 5-10x slower with
+                                            // inputs below -7.6, where its sigmoid argument is < -43).
+                                            Expr e_fma = select(ev < F(0x1p-60f), F(0.0f), ev);
                                             return bind(num / (F(1.0f) + ev), [&](const Expr &y0) {
-                                                return mul_add_rounded_once(-ev, y0, num);
+                                                return mul_add_rounded_once(-e_fma, y0, num);
                                             });
                                         });
                                     });
@@ -581,18 +633,23 @@ Expr sigmoid(const Expr &x) {
 }
 
 Expr softplus(const Expr &x) {
-    Expr xd = Halide::cast<double>(x);
-    Expr l = log1p_f64_nonneg(exp_f64(-Halide::min(Halide::abs(xd), D(110.0))));
-    Expr y = Halide::cast<float>(Halide::max(xd, D(0.0)) + l);
-    return select(Halide::is_nan(x), x, y);
+    return bind(x, [](const Expr &xv) {
+        // max(x, 0) + log1p(e^{-|x|}): both terms are >= 0, so the sum rounds once with no
+        // cancellation; from x = 18 on it rounds to x. NaN comes through L.
+        return bind(log1p_exp_neg(from_bits(abs_bits(xv))), [&](const Expr &l) {
+            return Halide::strict_float(Halide::max(xv, F(0.0f)) + l);
+        });
+    });
 }
 
 Expr log_sigmoid(const Expr &x) {
-    Expr xd = Halide::cast<double>(x);
-    Expr l = log1p_f64_nonneg(exp_f64(-Halide::min(Halide::abs(xd), D(110.0))));
-    // For x > 0 the result is -l, a negative number that may round to -0.
-    Expr y = Halide::cast<float>(select(xd > D(0.0), -l, xd - l));
-    return select(Halide::is_nan(x), x, y);
+    return bind(x, [](const Expr &xv) {
+        return bind(log1p_exp_neg(from_bits(abs_bits(xv))), [&](const Expr &l) {
+            // x >= 0: -L by a sign flip (log_sigmoid(+inf) = -0); x < 0: x - L, both terms <= 0.
+            Expr neg_l = from_bits(bits(l) ^ I32(INT32_MIN));
+            return select_exact(is_negative(xv), Halide::strict_float(xv - l), neg_l);
+        });
+    });
 }
 
 const std::vector<FunctionInfo> &functions() {

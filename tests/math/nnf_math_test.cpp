@@ -158,6 +158,18 @@ const Special kSpecials[] = {
     {"softplus", -kInf, 0.0f},    {"softplus", 100.0f, 100.0f},  {"softplus", kNaN, kNaN},
     {"log_sigmoid", -kInf, -kInf}, {"log_sigmoid", kInf, -0.0f}, {"log_sigmoid", 200.0f, -0.0f},
     {"log_sigmoid", -100.0f, -100.0f}, {"log_sigmoid", kNaN, kNaN},
+    // float32 log1p, softplus, log_sigmoid and erf kernels: tiny, saturating and boundary inputs.
+    {"log1p", 0.0f, 0.0f},        {"log1p", -0x1p-149f, -0x1p-149f},                     {"log1p", 0x1p-25f, 0x1p-25f},
+    {"log1p", -0x1p-25f, -0x1p-25f}, {"log1p", -kInf, kNaN},     {"log1p", kNaN, kNaN},
+    {"log1p", -1.0f + 0x1p-24f, from_bits(0xc1851592u)},  // log(2^-24)
+    {"log1p", 3.40282347e38f, from_bits(0x42b17218u)},    {"log1p", 1.0f, from_bits(0x3f317218u)},  // ln 2
+    {"erf", 0.0f, 0.0f},          {"erf", 0x1p-149f, 0x1p-149f}, {"erf", -0x1p-149f, -0x1p-149f},
+    {"erf", from_bits(0x407ad445u), 1.0f},                       {"erf", -from_bits(0x407ad445u), -1.0f},
+    {"erf", from_bits(0x407ad444u), 0x1.fffffep-1f},             {"erf", -kNaN, kNaN},
+    {"softplus", -200.0f, 0.0f},  {"softplus", -104.0f, 0.0f},   {"softplus", 18.0f, 18.0f},
+    {"softplus", -0x1p-149f, from_bits(0x3f317218u)},            {"softplus", -kNaN, kNaN},
+    {"log_sigmoid", 104.0f, -0.0f}, {"log_sigmoid", -18.0f, from_bits(0xc1900000u)},  // -18 - e^-18 rounds to -18
+    {"log_sigmoid", -kNaN, kNaN},
 };
 
 class SpecialValues : public ::testing::TestWithParam<std::string> {};

@@ -58,6 +58,30 @@ def fit(func, lo, hi, center, deg, weight, npts=300):
     return fixed, float(err)
 
 
+def fit_weighted_x(func, lo, hi, center, deg, weight, npts=150):
+    """As fit(), with the weight a function of the argument instead of the value."""
+    xs = [(lo + hi) / 2 + (hi - lo) / 2 * mp.cos(mp.pi * (k + 0.5) / npts) for k in range(npts)]
+    ys = [func(x) for x in xs]
+    fixed = []
+    for _ in range(deg + 1):
+        m = deg + 1 - len(fixed)
+        A = mp.matrix(npts, m)
+        b = mp.matrix(npts, 1)
+        for i, x in enumerate(xs):
+            t = x - center
+            w = weight(x)
+            res = ys[i] - sum(mp.mpf(fixed[j]) * t**j for j in range(len(fixed)))
+            for j in range(m):
+                A[i, j] = t ** (len(fixed) + j) * w
+            b[i] = res * w
+        fixed.append(f32(mp.qr_solve(A, b)[0][0]))
+    err = 0
+    for x in mp.linspace(lo, hi, 2000):
+        p = sum(mp.mpf(fixed[j]) * (x - center) ** j for j in range(deg + 1))
+        err = max(err, abs(p - func(x)) * weight(x))
+    return fixed, float(err)
+
+
 def good_center(mid, width):
     """A float near mid where g is within ~2^-37 of a float (so c0 = g(x0) exactly)."""
     best = None
@@ -80,3 +104,9 @@ if __name__ == "__main__":
         print(f"g on [{lo}, {hi}) in a - {x0!r}:", e, c)
     c, e = fit(H, 1 / mp.mpf(10.06) ** 2, 1 / mp.mpf(2.5) ** 2, 0, 8, rel)
     print("a g(a) on [2.5, 10.06] in u = 1/a^2:", e, c)
+    # erf (float32 kernel): R1 on a < 1 (z = a^2 <= 1), relative to erf(a)/a = 1 + R;
+    # g on [1, 3.92] around 2.46, weighted by e^{-a^2} (absolute error of erfc = of erf).
+    c, e = fit_weighted_x(R, 0, 1, 0, 6, lambda z: 1 / (1 + R(z)))
+    print("kErfR1 (erf(a) = a + a R1(a^2), a < 1):", e, c)
+    c, e = fit_weighted_x(g, 1, 3.92, f32(2.46), 8, lambda a: mp.exp(-a * a))
+    print("kErfG1 (erfc(a) = e^{-a^2} G1(a - 2.46), 1 <= a < 3.92), absolute:", e, c)
