@@ -4,9 +4,8 @@
 //    transforms (strict_float) only where a rounding would cost the ULP bound.
 //    These are the hot activations; their loops are bound by FMA-port
 //    operations, so every operation counts (docs/math.md).
-//  * erfc: float32 polynomials (erf(a)/a - 1 below 0.5; erfc(a) e^{a^2} on three
-//    intervals) and the float32 exp polynomial, with the few steps whose rounding
-//    matters (a^2, the reduction of -a^2, the final product) in double.
+//  * erfc: also a float32 kernel (e^{-a^2} g(a), a^2 exact as hi + lo, g from one
+//    polynomial with per-lane coefficients and one division, error-free residuals).
 // Polynomial coefficients were fitted with mpmath (chebyfit, or weighted least
 // squares on Chebyshev nodes with the coefficients rounded to float one at a
 // time and the rest refitted; tools/ulp_sweep/fits) and checked by exhaustive
@@ -112,7 +111,8 @@ const std::initializer_list<float> kExpP1 = {1.0f, 0.5f, 0.1666666716337204f, 0.
 const std::initializer_list<float> kExpQ = {0.1666666716337204f, 0.04166646674275398f, 0.00833331048488617f,
                                             0.0013933641603216529f, 0.00019890980911441147f};
 constexpr float kLn2 = 0.693147180559945309f;
-// e^{-2 rho} on |rho| <= ln2/4 (tanh) and e^{-rho} on |rho| <= ln2/2 (sigmoid), degree 6,
+// e^{-2 rho} on |rho| <= ln2/4 (tanh, evaluated at -rho for e^{2 rho}) and e^{-rho} on
+// |rho| <= ln2/2 (sigmoid), degree 6,
 // relative error 2^-28.2 and 2^-28.3 with these float coefficients (tools/ulp_sweep/fits/fit_exp.py).
 const std::initializer_list<float> kExpM2 = {1.0f, -2.0f, 1.999999761581421f, -1.3333216905593872f,
                                              0.6666926145553589f, -0.267798513174057f,
@@ -124,20 +124,10 @@ const std::initializer_list<float> kExpM1 = {1.0f, -1.0f, 0.4999999403953552f, -
 const std::initializer_list<float> kExpM1Tail = {-1.0f, 0.4999999403953552f, -0.1666652113199234f,
                                                  0.04166826978325844f, -0.008368677459657192f,
                                                  0.001382041140459478f};
-// tanh(a) / a - 1 = z P(z), z = a^2 <= 0.3025 (a < 0.55), absolute error 2^-29.8.
-const std::initializer_list<float> kTanhP = {-0.33333319425582886f, 0.13332636654376984f,
-                                             -0.05385685712099075f, 0.0210883691906929f,
-                                             -0.0062957750633358955f};
-
-// 2^k * p for integer k in [-150, 128] (two exact power-of-two factors, so the
-// only rounding happens in the last multiply, including into denormals).
-Expr scale_by_pow2(const Expr &p, const Expr &k) {
-    Expr k1 = k >> 1;
-    Expr k2 = k - k1;
-    Expr s1 = from_bits((k1 + 127) << 23);
-    Expr s2 = from_bits((k2 + 127) << 23);
-    return (p * s1) * s2;
-}
+// tanh(a) / a - 1 = z P(z), z = a^2 <= 0.3025 (a < 0.55), degree 3, absolute error 2^-24.8
+// (fitted for equal error in ULPs of tanh(a): at most 0.53 ULP).
+const std::initializer_list<float> kTanhP = {-0.3333297073841095f, 0.1332079917192459f,
+                                             -0.05266520380973816f, 0.016416123136878014f};
 
 // Round-to-nearest by the 1.5 * 2^23 trick, with an exponent bias folded in:
 // t = v + kRoundBias(b) holds round(v) + b in its low mantissa bits, so
@@ -259,30 +249,30 @@ Expr log1p_exp_neg(const Expr &a) {
 
 // ---------------------------------------------------------------------------
 // float32 erf / erfc on a = |x|.
-// Small a (< 0.5): erf(a) = a + a R(a^2), |R - (erf(a)/a - 1)| <= 2^-29 (1 + R).
-const std::initializer_list<float> kErfR = {0.12837916612625122f, -0.37612611055374146f,
-                                            0.11282855272293091f, -0.026758812367916107f,
-                                            0.004720761906355619f};
-// a >= 0.5: erfc(a) = exp(-a^2) g(a), g = erfc(a) e^{a^2}, as c0 + t G(t) with
-//   [0.5, 1.5):   t = a - 1.0239750146865845 (g(t=0) is within 2^-37 of c0)
-//   [1.5, 2.5):   t = a - 1.9627000093460083
-//   [2.5, 10.06]: g = (c0 + u G(u)) / a, u = 1/a^2
-// relative errors 2^-26.6, 2^-27.7, 2^-28.5 (coefficients as rounded to float).
-constexpr float kErfcX0 = 1.0239750146865845f;
-constexpr float kErfcX1 = 1.9627000093460083f;
-constexpr float kErfcC0 = 0.4211209714412689f;
-constexpr float kErfcC1 = 0.259438157081604f;
-constexpr float kErfcC2 = 0.5641895532608032f;
-const std::initializer_list<float> kErfcG0 = {
-    -0.2659444808959961f, 0.14880023896694183f, -0.07571718096733093f, 0.035637930035591125f,
-    -0.015698157250881195f, 0.0064907437190413475f, -0.002541677327826619f, 0.001074271509423852f,
-    -0.0004234511579852551f};
-const std::initializer_list<float> kErfcG1 = {
-    -0.10998062044382095f, 0.04357914254069328f, -0.016298675909638405f, 0.005795486271381378f,
-    -0.0019676785450428724f, 0.0006412013317458332f, -0.0002129273780155927f, 6.501936150016263e-05f};
-const std::initializer_list<float> kErfcG2 = {
-    -0.2820888161659241f, 0.4226965308189392f, -1.0406579971313477f, 3.306683301925659f,
-    -10.702630043029785f, 27.617494583129883f, -44.27978515625f, 29.740249633789062f};
+// erfc (float32 kernel, issue #3/#4): erfc(a) = 2^k e^r g(a) on a = |x| in [0, 10.0541954], with
+// -a^2 = k ln2 + r and g = erfc(a) e^{a^2} = F / D, F = c0 + s G(s) one polynomial of degree 10 whose
+// coefficients are selected per lane:
+//   a <  kErfcSplit: F = (a + 1) g(a), s = a - kErfcX0, D = a + 1 (F in [0.81, 1]: flat, so the
+//                    rounding of s below x0/2 and of s G barely matter); relative error 2^-28.0
+//   a >= kErfcSplit: F = a g(a),       s = 1/a - kErfcV0, D = a;  relative error 2^-27.8
+// (coefficients as rounded to float; x0 and v0 chosen so that c0 = F(center) is within 2^-34 of the
+// float; tools/ulp_sweep/fits/fit_erf.py, erfc_f32()).
+constexpr float kErfcSplit = 1.35f;
+constexpr float kErfcX0 = 0.6634266376495361f;
+constexpr float kErfcV0 = 0.4005599915981293f;
+constexpr int kErfcDeg = 10;
+const float kErfcNear[kErfcDeg + 1] = {
+    0.8992708325386047f, -0.14316201210021973f, 0.03457154333591461f, 0.009147941134870052f,
+    -0.018567919731140137f, 0.015227367170155048f, -0.009556161239743233f, 0.005055565852671862f,
+    -0.0025103457737714052f, 0.0014108185423538089f, -0.0005608017090708017f};
+const float kErfcFar[kErfcDeg + 1] = {
+    0.5269286036491394f, -0.15595096349716187f, -0.07890760898590088f, 0.1651843786239624f,
+    -0.11937697231769562f, -0.010522185824811459f, 0.1544414609670639f, -0.23842798173427582f,
+    0.14807267487049103f, 0.20186354219913483f, -0.3643798232078552f};
+// e^r = 1 + r + r^2 P(r) on |r| <= ln2/2 (+ a little), relative error 2^-28.3 (kExpM1 at -r).
+const std::initializer_list<float> kErfcExpP = {0.4999999403953552f, 0.1666652113199234f,
+                                                0.04166826978325844f, 0.008368677459657192f,
+                                                0.001382041140459478f};
 // erf: a < 1: erf(a) = a + a R1(a^2), relative error 2^-29.3 (weighted as kErfR);
 // 1 <= a < 3.92: erfc(a) e^{a^2} = G1(a - kErfG1Center), absolute error of erfc 2^-28.4
 // (weighted by e^{-a^2}; tools/ulp_sweep/fits/fit_erf.py).
@@ -294,55 +284,81 @@ const std::initializer_list<float> kErfG1 = {
     0.21382157504558563f, -0.07637409120798111f, 0.025920957326889038f, -0.008497310802340508f,
     0.0024429152254015207f, -0.0008255394641309977f, 0.0004361634491942823f, 0.00016660084656905383f,
     0.00010234433284495026f};
-// (float)erfc(a) == 0 from here on; erfc(-a) rounds to 2 and erf(a) to 1 from here on.
+// (float)erfc(a) == 0 from here on; erf(a) rounds to 1 from here on.
 constexpr uint32_t kErfcZeroBits = 0x4120ddfcu;  // 10.0541954
-constexpr uint32_t kErfcTwoBits = 0x407547cbu;   // 3.8325069
 constexpr uint32_t kErfOneBits = 0x407ad445u;    // 3.9192059
 
-// erfc(a) for a >= 0.5 (a = |x|, may be inf), as a strict float expression.
-// erfc(a) = 2^k e^r g(a) with -a^2 = k ln2 + r: a^2 is exact in double, r is
-// reduced in double and e^r - 1 - r = q(r) comes from the float polynomial, so
-// (1 + r + q) (c0 + gt) [1/a] is formed in double (1/a by one Newton step from
-// the float reciprocal) and rounded to float once; the scaling by 2^k rounds
-// again only for denormal results.
-Expr erfc_large(const Expr &a) {
-    return bind(Halide::strict_float(Halide::clamp(a, F(0.5f), F_bits(kErfcZeroBits))), [&](const Expr &av) {
-        Expr ad = Halide::cast<double>(av);
-        // k = round(-a^2 / ln2) from the float square (k one off is harmless).
-        Expr t = Halide::strict_float((av * av) * F(-kLog2e) + F(12582912.0f));
-        return bind(t, [&](const Expr &tv) {
-            Expr kf = Halide::strict_float(tv - F(12582912.0f));
-            Expr kv = Halide::cast<int32_t>(kf);
-            Expr rd = Halide::strict_float(-(ad * ad) - Halide::cast<double>(kf) * D(0.69314718055994530942));
-            return bind(rd, [&](const Expr &rdv) {
-                Expr r = Halide::cast<float>(rdv);
-                return bind((r * r) * horner(r, kExpP), [&](const Expr &q) {
-                    return bind(Halide::strict_float(av - F(kErfcX0)), [&](const Expr &t0) {
-                        return bind(Halide::strict_float(av - F(kErfcX1)), [&](const Expr &t1) {
-                            return bind(Halide::strict_float(F(1.0f) / av), [&](const Expr &inv) {
-                                return bind(Halide::strict_float(inv * inv), [&](const Expr &u) {
-                                    Expr p0 = av < F(1.5f);
-                                    Expr p1 = av < F(2.5f);
-                                    Expr c0 = select(p0, F(kErfcC0), select(p1, F(kErfcC1), F(kErfcC2)));
-                                    Expr gt = select(p0, t0 * horner(t0, kErfcG0),
-                                                     select(p1, t1 * horner(t1, kErfcG1), u * horner(u, kErfcG2)));
-                                    return bind(gt, [&](const Expr &gtv) {
-                                        Expr pd = (D(1.0) + rdv) + Halide::cast<double>(q);
-                                        Expr hd = Halide::cast<double>(c0) + Halide::cast<double>(gtv);
-                                        Expr id = Halide::cast<double>(inv);
-                                        id = id * (D(2.0) - ad * id);  // 1/a to ~2^-47
-                                        Expr m = Halide::cast<float>(pd * hd * select(p1, D(1.0), id));
-                                        Expr y = scale_by_pow2(m, kv);
-                                        // Below the zero threshold the rounded result is >= 2^-149.
-                                        return Halide::strict_float(Halide::max(y, F_bits(1u)));
-                                    });
+// erfc's exact-product steps without double: on x86 without FMA (the SSE2 baseline), a b = p + err
+// exactly by Dekker's product with 12-bit high halves (all products exact, strict); elsewhere one FMA.
+Expr erfc_product_error(const Expr &a, const Expr &b, const Expr &p) {
+    Expr ah = from_bits(bits(a) & I32(int32_t(0xfffff000u)));
+    Expr bh = from_bits(bits(b) & I32(int32_t(0xfffff000u)));
+    Expr al = a - ah;
+    Expr bl = b - bh;
+    return Halide::strict_float(((ah * bh - p) + ah * bl + al * bh) + al * bl);
+}
+// c - a b where it nearly cancels (c - fl(a b) is exact, then the product's error).
+Expr erfc_residual(const Expr &a, const Expr &b, const Expr &c) {
+    Expr p = Halide::strict_float(a * b);
+    Expr no_fma = Halide::strict_float((c - p) - erfc_product_error(a, b, p));
+    return select(x86_without_fma(), no_fma, c - a * b);
+}
+// a b + c with |c| < |a b|: the product's error is added to c first.
+Expr erfc_mul_add(const Expr &a, const Expr &b, const Expr &c) {
+    Expr p = Halide::strict_float(a * b);
+    Expr no_fma = Halide::strict_float(p + (c + erfc_product_error(a, b, p)));
+    return select(x86_without_fma(), no_fma, a * b + c);
+}
+
+Expr erfc_finish(const Expr &xv, const Expr &a, const Expr &t, const Expr &rh, const Expr &w) {
+    Expr tail = a >= F(kErfcSplit);
+    // D = a + cD as dh + dl exactly (cD = 1 near, 0 in the tail, where dl = 0).
+    return bind(select(tail, F(0.0f), F(1.0f)), [&](const Expr &cd) {
+    return bind(Halide::strict_float(a + cd), [&](const Expr &dh) {
+    return bind(Halide::strict_float(a - (dh - cd)), [&](const Expr &dl) {
+        return bind(Halide::strict_float(F(1.0f) / dh), [&](const Expr &inv) {
+            // s = a - x0 (exact for a >= x0/2; below, its rounding is damped by |F'/F| <= 0.2) or 1/a - v0.
+            return bind(Halide::strict_float(select(tail, inv, a) - select(tail, F(kErfcV0), F(kErfcX0))), [&](const Expr &s) {
+                auto c = [&](int i) { return select(tail, F(kErfcFar[i]), F(kErfcNear[i])); };
+                // G = c1 + c2 s + ... + c10 s^9 by Estrin's scheme (the division and a Horner chain
+                // of nine FMAs made the loop latency-bound).
+                return bind(s * s, [&](const Expr &s2) {
+                  return bind(s2 * s2, [&](const Expr &s4) {
+                    Expr q1 = (c(1) + c(2) * s) + (c(3) + c(4) * s) * s2;
+                    Expr q5 = (c(5) + c(6) * s) + (c(7) + c(8) * s) * s2;
+                    Expr G = q1 + s4 * (q5 + s4 * (c(9) + c(10) * s));
+                return bind(c(0), [&](const Expr &c0) {
+                    // F1 = c0 + d rounded, with its exact rounding error dF (Fast2Sum: |d| <= 0.12 c0;
+                    // F is flat, so d's own rounding costs < 2^-28). q0 = F1 / D to a few ULP and the
+                    // residual F1 - q0 dh is one FMA (exact); q0 dl is tiny, and rho = F - q0 D.
+                    return bind(s * G, [&](const Expr &d) {
+                      return bind(Halide::strict_float(c0 + d), [&](const Expr &f1) {
+                        return bind(Halide::strict_float(f1 * inv), [&](const Expr &q0) {
+                          // (bound first: strict_float would reach into it and forbid the FMA)
+                          return bind(erfc_residual(q0, dh, f1), [&](const Expr &res) {
+                            Expr rho = Halide::strict_float((res + ((c0 - f1) + d)) - q0 * dl);
+                            // g = q0 + rho/D; erfc = 2^k g (1 + r_hi + w) = 2^k (q0 + z), z = q0 r_hi +
+                            // (q0 w + (rho/D)(1 + r_hi)) with q0 r_hi exact inside the FMA.
+                            Expr z1 = rho * (inv * (F(1.0f) + rh)) + Halide::strict_float(q0 * w);
+                            return bind(erfc_mul_add(q0, rh, z1), [&](const Expr &z) {
+                                Expr y = Halide::strict_float(q0 + z);
+                                Expr e = Halide::strict_float((y * pow2_from_rounded(t)) * F(0x1p-64f));
+                                return bind(e, [&](const Expr &ev) {
+                                    // erfc(-a) = 2 - erfc(a), rounded once (exactly 2 where erfc(a) <= 2^-24).
+                                    return select(is_negative(xv), Halide::strict_float(F(2.0f) - ev), ev);
                                 });
                             });
+                          });
                         });
                     });
                 });
+                });
+                  });
+                });
             });
         });
+    });
+    });
     });
 }
 
@@ -498,27 +514,29 @@ Expr log1p(const Expr &x) {
 Expr tanh(const Expr &x) {
     return bind(x, [](const Expr &xv) {
         return bind(from_bits(abs_bits(xv)), [&](const Expr &a) {
-            // |x| < 0.55: tanh(a) = a + a z P(z), z = a^2, |zP - (tanh(a)/a - 1)| <= 2^-29.8.
+            // |x| < 0.55: tanh(a) = a + a z P(z), z = a^2, P of degree 3 (2^-24.8 relative to tanh(a),
+            // at most ~0.53 ULP; fitted in ULPs).
             Expr z = a * a;
             Expr small = a + a * (z * horner(z, kTanhP));
-            // Otherwise tanh(a) = (1 - E) / (1 + E) >= 0.5 with E = e^{-2a} <= 1/3: 1 - E and
-            // 1 + E round by at most 1/2 ULP each and vdivps once (max 1.57 ULP measured). A
-            // single division and no exact sums: with vdivps the loop is port-bound, and a
-            // reciprocal estimate with Newton steps measured slower (4 uops for vrcpps on zmm).
-            // From a = 9.1 on (clamped, NaN kept) E < 2^-26, so the quotient rounds to 1.
+            // Otherwise tanh(a) = 1 - w >= 0.5 with w = 2 / D <= 1/2, D = 1 + e^{2a} (one FMA): D's
+            // relative errors reach the result at most halved, the division rounds w by at most 1/4
+            // ULP of the result, 1 - w once (max 1.59 ULP, at a = 0.554). One division and no exact
+            // sums (a reciprocal estimate with Newton steps measured slower, 4 uops for vrcpps on zmm).
+            // From a = 9.1 on (clamped, NaN kept) w < 2^-25, so the result rounds to 1.
             return bind(min_keep_nan(F(9.1f), a), [&](const Expr &ac) {
-                // E = 2^k e^{-2 rho}, k = round(-2a / ln2) in [-27, 0], rho = a + k ln2/2 in
-                // [-ln2/4, ln2/4] (one FMA: the error of k ln2/2 is below 2^-28 of E where E
-                // matters), e^{-2 rho} by a degree-6 polynomial (2^-28.2).
-                return bind(ac * F(-2.0f * kLog2e) + F(kRoundBias(127)), [&](const Expr &t) {
+                // e^{2a} = 2^k e^{2 rho}, k = round(2a / ln2) in [0, 26], rho = a - k ln2/2 in
+                // [-ln2/4, ln2/4] (one FMA: the error of the float ln2/2, times k, changes w by less
+                // than 2^-28), e^{2 rho} = kExpM2(-rho) (degree 6, 2^-28.2).
+                return bind(ac * F(2.0f * kLog2e) + F(kRoundBias(127)), [&](const Expr &t) {
                     return bind(Halide::strict_float(t - F(kRoundBias(127))), [&](const Expr &kf) {
-                        Expr rho = ac + kf * F(0.5f * kLn2);
-                        Expr e = horner(rho, kExpM2) * pow2_from_rounded(t);
-                        return bind(e, [&](const Expr &ev) {
-                            Expr big = (F(1.0f) - ev) / (F(1.0f) + ev);
-                            // NaN: `big` is NaN (from ac) and `a < 0.55` is false.
-                            return with_sign_of(select(a < F(0.55f), small, big), xv);
-                        });
+                        Expr nrho = kf * F(0.5f * kLn2) - ac;
+                        Expr d = F(1.0f) + pow2_from_rounded(t) * horner(nrho, kExpM2);
+                        Expr big = F(1.0f) - F(2.0f) / d;
+                        // The condition is an integer compare written as `c < bits(a)` so that neither
+                        // Halide nor LLVM inverts it: the select then becomes a mask on big's last
+                        // addition (vaddps {k}) instead of a compare and a blend. NaN: `big` is NaN
+                        // (from ac) and its bits are above 0.55's.
+                        return with_sign_of(select(bits(F(0.55f)) - I32(1) < bits(a), big, small), xv);
                     });
                 });
             });
@@ -567,19 +585,40 @@ Expr erf(const Expr &x) {
 
 Expr erfc(const Expr &x) {
     return bind(x, [](const Expr &xv) {
-        return bind(from_bits(abs_bits(xv)), [&](const Expr &a) {
-            return bind(a * horner(a * a, kErfR), [&](const Expr &ar) {
-                // erfc(a) = 1/2 - ((a - 1/2) + a R), erfc(-a) = 3/2 + ((a - 1/2) + a R).
-                return bind(Halide::strict_float((a - F(0.5f)) + ar), [&](const Expr &s) {
-                    return bind(erfc_large(a), [&](const Expr &l) {
-                        Expr ab = abs_bits(xv);
-                        Expr neg = is_negative(xv);
-                        Expr small = Halide::strict_float(select(neg, F(1.5f) + s, F(0.5f) - s));
-                        Expr large = Halide::strict_float(select(neg, Halide::min(F(2.0f) - l, F_bits(0x3fffffffu)), l));
-                        Expr y = select(ab < I32(0x3f000000), small, large);
-                        y = select(neg && ab >= I32(int32_t(kErfcTwoBits)), F(2.0f), y);
-                        y = select(!neg && ab >= I32(int32_t(kErfcZeroBits)), F(0.0f), y);
-                        return select(Halide::is_nan(xv), xv, y);
+        // a = |x| clamped (NaN kept) to [2^-30, kErfcZeroBits]. From kErfcZeroBits on erfc rounds to 0:
+        // inf gives 0, and erfc(-a) = 2 - erfc(a) rounds to 2 there (and from 3.8325069 on, by the
+        // same rounding). Below 2^-26 erfc rounds to 1 anyway; the lower bound keeps every
+        // intermediate normal (x = 0 gave a subnormal r_lo, a microcode assist per vector on x86).
+        // max(c, x) strict keeps x when x is NaN, as min_keep_nan does.
+        Expr a_lo = Halide::strict_float(Halide::max(F(0x1p-30f), from_bits(abs_bits(xv))));
+        return bind(min_keep_nan(F_bits(kErfcZeroBits), a_lo), [&](const Expr &a) {
+            // a^2 = hi + lo exactly, as hi and lo2 = 2 lo: with FMA, lo2 = (2a) a - 2 hi in one FMA
+            // (2a and 2 hi by exponent increments, so that LLVM sees no a * a to share with hi; for
+            // a < 2^-63 this gives lo2 = -2^-126, which does not matter); without FMA (the SSE2
+            // baseline), Dekker's product with a 12-bit high half.
+            return bind(Halide::strict_float(a * a), [&](const Expr &hi) {
+                Expr two_a = from_bits(bits(a) + I32(0x00800000));
+                Expr two_hi = from_bits(bits(hi) + I32(0x00800000));
+                Expr ah = from_bits(bits(a) & I32(int32_t(0xfffff000u)));
+                Expr al = a - ah;
+                Expr dekker = Halide::strict_float((((ah * ah - hi) + (ah + ah) * al) + al * al) * F(2.0f));
+                Expr lo2 = select(x86_without_fma(), dekker, two_a * a - two_hi);
+                return bind(lo2, [&](const Expr &l2) {
+                    // -a^2 = k ln2 + r, k = round(-hi / ln2) in [-146, 0], r = r_hi + r_lo with
+                    // r_hi = -hi - k ln2_hi exact (Sterbenz) and |r_lo| < 2^-12.
+                    return bind(hi * F(-kLog2e) + F(kRoundBias(127 + 64)), [&](const Expr &t) {
+                        return bind(Halide::strict_float(t - F(kRoundBias(127 + 64))), [&](const Expr &kf) {
+                            return bind(kf * F(-kLn2Hi) - hi, [&](const Expr &rh) {
+                                return bind(Halide::strict_float(kf * F(-kLn2Lo) - l2 * F(0.5f)), [&](const Expr &rl) {
+                                    return bind(Halide::strict_float(rh + rl), [&](const Expr &r) {
+                                        // e^r = 1 + r_hi + w, w = r_lo + r^2 P(r).
+                                        return bind((r * r) * horner(r, kErfcExpP) + rl, [&](const Expr &w) {
+                                            return erfc_finish(xv, a, t, rh, w);
+                                        });
+                                    });
+                                });
+                            });
+                        });
                     });
                 });
             });

@@ -170,6 +170,9 @@ const Special kSpecials[] = {
     {"softplus", -0x1p-149f, from_bits(0x3f317218u)},            {"softplus", -kNaN, kNaN},
     {"log_sigmoid", 104.0f, -0.0f}, {"log_sigmoid", -18.0f, from_bits(0xc1900000u)},  // -18 - e^-18 rounds to -18
     {"log_sigmoid", -kNaN, kNaN},
+    // all-float32 erfc: tiny inputs round to 1, huge ones saturate by the clamp, NaN with the sign bit.
+    {"erfc", 0x1p-149f, 1.0f},    {"erfc", -0x1p-149f, 1.0f},    {"erfc", 0x1p-26f, 1.0f},
+    {"erfc", 1e30f, 0.0f},        {"erfc", -1e30f, 2.0f},        {"erfc", -kNaN, kNaN},
 };
 
 class SpecialValues : public ::testing::TestWithParam<std::string> {};

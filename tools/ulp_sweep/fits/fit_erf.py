@@ -94,16 +94,38 @@ def good_center(mid, width):
     return f32(best[1])
 
 
-if __name__ == "__main__":
+def center_near_float(func, lo, hi, n=3000):
+    """The float x in [lo, hi] (n + 1 candidates) where func(x) is closest to a float (relative)."""
+    best = None
+    for k in range(n + 1):
+        x = f32(lo + (hi - lo) * k / n)
+        y = func(mp.mpf(x))
+        e = abs(mp.mpf(f32(y)) - y) / y
+        if best is None or e < best[0]:
+            best = (e, x)
+    return best[1]
+
+
+def erfc_f32(split=1.35, deg=10):
+    """kErfcNear / kErfcFar: erfc(a) e^{a^2} = F / D with
+    a < split:  F(a) = (a + 1) g(a) in s = a - x0 (x0 in [0.66, 0.70], >= 1/2 so that s is exact
+                for a in [x0/2, 1 + x0)), D = a + 1;
+    a >= split: F = a g(a) in s = 1/a - v0, D = a (up to a = 10.06).
+    Relative error (weight 1/F); x0, v0 make c0 = F(center) nearly a float."""
     rel = lambda y: 1 / y
-    c, e = fit(R, 0, 0.25, 0, 4, lambda y: 1 / (1 + y), npts=200)
-    print("kErfR (erf(a) = a + a R(a^2), a < 0.5):", e, c)
-    for lo, hi, deg in [(0.5, 1.5, 9), (1.5, 2.5, 8)]:
-        x0 = good_center((lo + hi) / 2, (hi - lo) * 0.05)
-        c, e = fit(g, lo, hi, x0, deg, rel)
-        print(f"g on [{lo}, {hi}) in a - {x0!r}:", e, c)
-    c, e = fit(H, 1 / mp.mpf(10.06) ** 2, 1 / mp.mpf(2.5) ** 2, 0, 8, rel)
-    print("a g(a) on [2.5, 10.06] in u = 1/a^2:", e, c)
+    Fn = lambda a: (a + 1) * g(a)
+    Hv = lambda v: g(1 / v) / v
+    x0 = center_near_float(Fn, 0.66, 0.70)
+    c, e = fit(Fn, 0, split, x0, deg, rel, npts=200)
+    print(f"kErfcNear: F = (a+1) g(a) on [0, {split}) in a - {x0!r}: 2^{float(mp.log(e, 2)):.1f}", c)
+    v0 = center_near_float(Hv, 0.40, 0.43)
+    c, e = fit(Hv, 1 / mp.mpf(10.06), 1 / mp.mpf(split), v0, deg, rel, npts=200)
+    print(f"kErfcFar: F = a g(a) on [{split}, 10.06] in 1/a - {v0!r}: 2^{float(mp.log(e, 2)):.1f}", c)
+
+
+if __name__ == "__main__":
+    # erfc (float32 kernel): F = c0 + s G(s), degree 10, split at 1.35 (erfc_f32 below).
+    erfc_f32()
     # erf (float32 kernel): R1 on a < 1 (z = a^2 <= 1), relative to erf(a)/a = 1 + R;
     # g on [1, 3.92] around 2.46, weighted by e^{-a^2} (absolute error of erfc = of erf).
     c, e = fit_weighted_x(R, 0, 1, 0, 6, lambda z: 1 / (1 + R(z)))
