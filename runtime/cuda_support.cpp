@@ -85,6 +85,21 @@ int get_stream(void * /*user_context*/, void * /*context*/, void **stream) {
 
 }  // namespace
 
+extern const CudaTwin kCudaTwins[];  // cuda_twin_table.cpp, generated
+extern const int kCudaTwinCount;
+
+AnyKernel find_cuda_twin(AnyKernel cpu, CudaRowGroup group) {
+    // A few hundred entries, searched once per call: nothing next to a kernel launch.
+    for (int i = 0; i < kCudaTwinCount; ++i) {
+        if (kCudaTwins[i].cpu == cpu && kCudaTwins[i].group == group) return kCudaTwins[i].cuda;
+    }
+    return nullptr;
+}
+
+const halide_device_interface_t *cuda_device_interface() {
+    return halide_cuda_device_interface();
+}
+
 bool cuda_driver_available(const char **why) {
     *why = driver().error;
     return !*why;

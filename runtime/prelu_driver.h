@@ -1,5 +1,6 @@
 // The runtime driver of the prelu family: validates the arguments of a generated wrapper, views
 // the tensors as (inner, channel, outer) slices around dim 1 and calls the kernel per slice.
+// kDLCUDA tensors run the kernels' CUDA twins (cuda_support.h) on the device pointers.
 #pragma once
 
 #include "HalideRuntime.h"

@@ -1,7 +1,7 @@
 #include "rrelu_driver.h"
 
 #include "cpu_dispatch.h"
-#include "cpu_tensor_checks.h"
+#include "cuda_support.h"
 #include "error.h"
 #include "pointwise_driver.h"
 #include "tensor.h"
@@ -28,6 +28,19 @@ nnf_status check_disjoint(const char *function, const TensorArg &output, const T
     return NNF_OK;
 }
 
+// run_pointwise with `kernel` on the CPU and its CUDA twin (cuda_support.h) on kDLCUDA tensors;
+// a build without CUDA kernels has no twin, and CUDA tensors get NNF_ERR_NOT_BUILT_FOR_TARGET.
+// `call(kernel, inputs, output)` calls either kernel, which share one signature.
+template<typename Kernel, typename Call>
+nnf_status run_elementwise(const char *function, std::initializer_list<TensorArg> inputs, const TensorArg &output,
+                           Kernel *kernel, Call &&call) {
+    auto with = [&call](Kernel *k) {
+        return [&call, k](halide_buffer_t *in, halide_buffer_t *out) { return call(k, in, out); };
+    };
+    if (Kernel *cuda = cuda_twin_of(kernel)) return run_pointwise(function, inputs, output, with(kernel), with(cuda));
+    return run_pointwise(function, inputs, output, with(kernel), nullptr);
+}
+
 }  // namespace
 
 nnf_status run_rrelu_forward(const char *function, const DLTensor *x, DLTensor *y, DLTensor *noise, float lower,
@@ -35,12 +48,17 @@ nnf_status run_rrelu_forward(const char *function, const DLTensor *x, DLTensor *
                              LeakyReluForwardKernel eval_kernel) {
     if (!training) {
         const float slope = mean_slope(lower, upper);
-        return run_pointwise(
-            function, {{"x", x}}, {"y", y},
-            [&](halide_buffer_t *in, halide_buffer_t *out) { return eval_kernel(&in[0], slope, out); }, nullptr);
+        return run_elementwise(function, {{"x", x}}, {"y", y}, eval_kernel,
+                               [&](auto *k, halide_buffer_t *in, halide_buffer_t *out) { return k(&in[0], slope, out); });
     }
     const TensorArg args[] = {{"x", x}, {"y", y}, {"noise", noise}};
-    if (nnf_status s = check_cpu_tensors(function, args, 3)) return s;
+    for (const TensorArg &a : args) {
+        if (nnf_status s = check_tensor(function, a)) return s;
+    }
+    RreluTrainForwardKernel cuda_kernel = cuda_twin_of(train_kernel);
+    Backend backend;
+    int device_id;
+    if (nnf_status s = check_devices(function, args, 3, cuda_kernel != nullptr, &backend, &device_id)) return s;
     if (nnf_status s = check_same_shape(function, args[0], args[1])) return s;
     if (nnf_status s = check_same_shape(function, args[0], args[2])) return s;
     if (element_count(*x) == 0) return NNF_OK;
@@ -61,11 +79,21 @@ nnf_status run_rrelu_forward(const char *function, const DLTensor *x, DLTensor *
     index.strides = nullptr;
     const DLTensor *tensors[] = {y, noise, x, &index};
     const Layout layout = plan_layout(tensors, 4);
-    mark_kernels_started();
+    if (backend == Backend::cuda) {
+        const char *why = nullptr;
+        if (!cuda_driver_available(&why)) return fail(function, NNF_ERR_RUNTIME_FAILURE, "%s", why);
+    } else {
+        mark_kernels_started();
+    }
     clear_kernel_error();
     const int result = for_each_slice(layout, [&](halide_buffer_t *b) {
         const int64_t base = static_cast<int64_t>(reinterpret_cast<uintptr_t>(b[3].host) / 4);
-        return train_kernel(&b[2], lower, upper, seed, base, b[3].dim[0].stride, b[3].dim[1].stride, &b[1], &b[0]);
+        auto launch = [&](RreluTrainForwardKernel kernel, halide_buffer_t *d) {
+            return kernel(&d[2], lower, upper, seed, base, b[3].dim[0].stride, b[3].dim[1].stride, &d[1], &d[0]);
+        };
+        if (backend == Backend::cpu) return launch(train_kernel, b);
+        // y, noise and x hold device addresses; the index tensor is arithmetic only, never wrapped.
+        return run_on_cuda(device_id, b, 3, [&](halide_buffer_t *d) { return launch(cuda_kernel, d); });
     });
     return kernel_status(function, result);
 }
@@ -75,18 +103,25 @@ nnf_status run_rrelu_backward(const char *function, const DLTensor *grad_output,
                               RreluTrainBackwardKernel train_kernel, LeakyReluBackwardKernel eval_kernel) {
     if (!uses_noise(lower, upper, training)) {
         const float slope = mean_slope(lower, upper);
-        return run_pointwise(
-            function, {{"grad_output", grad_output}, {"x", x}}, {"grad_input", grad_input},
-            [&](halide_buffer_t *in, halide_buffer_t *out) { return eval_kernel(&in[0], &in[1], slope, out); },
-            nullptr);
+        return run_elementwise(function, {{"grad_output", grad_output}, {"x", x}}, {"grad_input", grad_input},
+                               eval_kernel, [&](auto *k, halide_buffer_t *in, halide_buffer_t *out) {
+                                   return k(&in[0], &in[1], slope, out);
+                               });
     }
     // x is not read (the gradient is grad_output * noise) but is still the saved tensor of the
-    // C ABI: it must be a valid tensor of the same shape.
-    if (nnf_status s = check_tensor(function, {"x", x})) return s;
-    if (nnf_status s = check_same_shape(function, {"x", x}, {"grad_output", grad_output})) return s;
-    return run_pointwise(
-        function, {{"grad_output", grad_output}, {"noise", noise}}, {"grad_input", grad_input},
-        [&](halide_buffer_t *in, halide_buffer_t *out) { return train_kernel(&in[0], &in[1], out); }, nullptr);
+    // C ABI: it must be a valid tensor of the same shape, on the device of the others.
+    const TensorArg args[] = {{"grad_output", grad_output}, {"x", x}, {"noise", noise}, {"grad_input", grad_input}};
+    for (const TensorArg &a : args) {
+        if (nnf_status s = check_tensor(function, a)) return s;
+    }
+    Backend backend;
+    int device_id;
+    if (nnf_status s = check_devices(function, args, 4, cuda_twin_of(train_kernel) != nullptr, &backend, &device_id)) {
+        return s;
+    }
+    if (nnf_status s = check_same_shape(function, args[1], args[0])) return s;
+    return run_elementwise(function, {args[0], args[2]}, args[3], train_kernel,
+                           [](auto *k, halide_buffer_t *in, halide_buffer_t *out) { return k(&in[0], &in[1], out); });
 }
 
 }  // namespace nnf::rt

@@ -2,6 +2,8 @@
 // generator keyed by (seed, row-major element index); the kernels see the runtime's permuted,
 // merged 2-D slices, so the driver lays out a virtual "index tensor" (row-major strides) with
 // the real ones and hands each slice the affine map from its (i, j) to the logical index.
+// kDLCUDA tensors run the kernels' CUDA twins (cuda_support.h; leaky_relu's for evaluation), which
+// draw the same slopes as the CPU bit for bit (compiler/ops/rrelu_ops.cpp).
 #pragma once
 
 #include <cstdint>

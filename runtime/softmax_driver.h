@@ -1,7 +1,8 @@
 // The runtime driver of the softmax family: validates the arguments of a generated wrapper,
 // normalizes `dim` (negative counts from the end), views the tensors as (inner, dim, outer)
 // slices (dim_view.h) and calls the rows kernel (nothing after dim: 2-D (dim, outer) slices) or
-// the columns kernel (3-D slices, vectorized over the inner dims).
+// the columns kernel (3-D slices, vectorized over the inner dims). kDLCUDA tensors run the
+// kernels' CUDA twins (cuda_support.h): rows by a warp or a block per row, by row length.
 #pragma once
 
 #include "HalideRuntime.h"

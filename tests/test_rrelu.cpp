@@ -2,6 +2,7 @@
 // the documented counter-based generator (tests/reference/rrelu_reference.h), so every ISA path
 // (ctest runs this binary once per path), thread count and layout must draw the same slopes;
 // their range and mean; backward in both modes; validation.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -74,6 +75,34 @@ TEST_F(RreluTest, TrainingSlopesAreTheDocumentedCounterBasedDraws) {
     check_training({4099}, {}, {}, 0);
     check_training({3, 1000}, {}, {}, 12345);
     check_training({2, 3, 5, 7}, {}, {}, 0xFFFFFFFFFFFFFFFFull);
+}
+
+TEST_F(RreluTest, SlopesAreRoundedFromDoubleNotFromAFloatMultiplyAdd) {
+    // The slope is evaluated in double so that CUDA (whose PTX backend contracts float
+    // multiply-adds into FMAs) draws the CPU's bits. Where the old float formula, product and
+    // sum rounded separately, gives another float, every path must give the reference's: this
+    // fails if a path goes back to that formula. (A fused float multiply-add rounds the same
+    // exact value once; the double route can differ from it only by double rounding, about one
+    // draw in 2^29, so it cannot be told apart here.)
+    const int64_t n = 1 << 16;
+    const float lower = -3.7f, upper = 5.1f;
+    const uint64_t seed = 11;
+    TestTensor x({n}), y({n}), noise({n});
+    for (int64_t i = 0; i < n; ++i) x.at(i) = -1.0f;
+    nnf_rrelu_params p = training_params(seed);
+    p.lower = lower;
+    p.upper = upper;
+    ASSERT_EQ(nnf_rrelu_forward(x.dl(), y.dl(), noise.dl(), &p), NNF_OK) << nnf_last_error();
+    int64_t float_formula_differs = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        const float expected = rrelu_slope_ref(seed, static_cast<uint64_t>(i), lower, upper);
+        ASSERT_EQ(noise.at(i), expected) << "element " << i;
+        // The same draw as a float (exact: 24 bits); volatile keeps the product rounded.
+        volatile float product = (upper - lower) * static_cast<float>(rrelu_uniform_ref(seed, static_cast<uint64_t>(i)));
+        float_formula_differs += std::min(lower + product, upper) != expected;
+    }
+    // Without such elements this test could not tell the formulas apart.
+    EXPECT_GT(float_formula_differs, 0);
 }
 
 TEST_F(RreluTest, TrainingSlopesFollowTheLogicalIndexInAnyLayout) {

@@ -4,11 +4,13 @@
 // of the channel extent (stride 0 when one weight is shared). C signatures:
 //   forward:  (x, weight, y)
 //   backward: (grad_output, x, weight, grad_weight, grad_input), grad_weight holding this call's
-//             per-channel sums (the driver adds the calls up).
+//             per-channel sums (the driver adds the calls up). On CUDA the driver views a
+//             shared weight's tensors with one channel, so grad_weight is the whole sum.
 #include <stdexcept>
 
 #include "Halide.h"
 #include "cpu/prelu_schedule.h"
+#include "gpu/prelu_schedule.h"
 #include "ops/prelu_ops.h"
 #include "registry/registry.h"
 
@@ -58,7 +60,13 @@ public:
         x_->set_estimates({{0, 1024}, {0, 64}, {0, 16}});
         weight_->set_estimates({{0, 64}});
         output_->set_estimates({{0, 1024}, {0, 64}, {0, 16}});
-        schedules::schedule_prelu_cpu(output_->operator Func(), buffers, weight_sum, grad_weight, get_target());
+        if (get_target().has_gpu_feature()) {
+            // Strides need no specialization on a GPU: a warp's loads coalesce or not by address.
+            for (OutputImageParam &b : buffers) b.dim(0).set_stride(Expr());
+            schedules::schedule_prelu_gpu(output_->operator Func(), weight_sum, grad_weight);
+        } else {
+            schedules::schedule_prelu_cpu(output_->operator Func(), buffers, weight_sum, grad_weight, get_target());
+        }
     }
 
 private:

@@ -5,11 +5,13 @@
 //             element (i, j) of the slice is row-major element index_base + i index_stride0 +
 //             j index_stride1 of the logical tensor: the counter of its random slope
 //   backward: (grad_output, noise, grad_input)
-// Evaluation uses leaky_relu's kernels.
+// Evaluation uses leaky_relu's kernels. On a GPU target the kernels use the pointwise family's
+// GPU schedule; the slopes are bit-identical to the CPU's (ops/rrelu_ops.cpp says why).
 #include <stdexcept>
 
 #include "Halide.h"
 #include "cpu/pointwise_schedule.h"
+#include "gpu/pointwise_schedule.h"
 #include "ops/rrelu_ops.h"
 #include "registry/registry.h"
 
@@ -52,9 +54,13 @@ public:
         if (forward_) {
             Expr index = Expr(*index_base_) + cast<int64_t>(i) * Expr(*index_stride0_) +
                          cast<int64_t>(j) * Expr(*index_stride1_);
-            (*noise_out_)(i, j) =
-                ops::rrelu_noise((*x_)(i, j), *lower_, *upper_, ops::rrelu_uniform(Expr(*seed_), index));
-            (*output_)(i, j) = ops::rrelu_forward((*x_)(i, j), (*noise_out_)(i, j));
+            Expr noise = ops::rrelu_noise((*x_)(i, j), *lower_, *upper_, ops::rrelu_uniform(Expr(*seed_), index));
+            (*noise_out_)(i, j) = noise;
+            // On a GPU both outputs come from one kernel (scheduled below), which needs y not to
+            // read the noise output: it recomputes the same expression instead. The CPU's y reads
+            // the noise just written.
+            (*output_)(i, j) =
+                ops::rrelu_forward((*x_)(i, j), get_target().has_gpu_feature() ? noise : Expr((*noise_out_)(i, j)));
             buffers = {ImageParam(*x_), OutputImageParam(*noise_out_), OutputImageParam(*output_)};
         } else {
             (*output_)(i, j) = ops::rrelu_backward((*grad_output_)(i, j), (*noise_in_)(i, j));
@@ -67,6 +73,17 @@ public:
             b.dim(0).set_stride(Expr());
             dense = dense && b.dim(0).stride() == 1;
             b.set_estimates({{0, 1 << 16}, {0, 1}});
+        }
+        if (get_target().has_gpu_feature()) {
+            if (forward_) {
+                // noise and y in one kernel: one launch, and x comes from DRAM once. Each
+                // element of x is read only by its own thread, before that thread stores y
+                // there, so y may replace x in place.
+                schedules::schedule_pointwise_gpu_fused({*noise_out_, *output_});
+            } else {
+                schedules::schedule_pointwise_gpu(*output_);
+            }
+            return;
         }
         const Expr elements = cast<int64_t>(output_->dim(0).extent()) * output_->dim(1).extent();
         if (forward_) schedules::schedule_pointwise_cpu(*noise_out_, dense, elements, get_target());

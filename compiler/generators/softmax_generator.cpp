@@ -4,10 +4,13 @@
 //   rows:    2-D (k, row), k the reduced dim (used when no dims follow it, e.g. dim = -1)
 //   columns: 3-D (i, k, outer), i the merged dims after k (vectorized), outer those before it
 // C signatures: forward (x, beta, y); backward (grad_output, y, beta, grad_input).
+// For a GPU target the rows kernel comes in two schedules, row_group=warp (short rows) or
+// row_group=block (long rows); the driver picks one by row length. Other targets ignore it.
 #include <stdexcept>
 
 #include "Halide.h"
 #include "cpu/softmax_schedule.h"
+#include "gpu/softmax_schedule.h"
 #include "ops/softmax_ops.h"
 #include "registry/registry.h"
 
@@ -21,12 +24,16 @@ public:
     GeneratorParam<std::string> op{"op", ""};
     GeneratorParam<std::string> pass{"pass", "forward"};
     GeneratorParam<std::string> variant{"variant", "rows"};
+    GeneratorParam<std::string> row_group{"row_group", "warp"};
 
     void configure() {
         const registry::Op &spec = registry::find_op(op, registry::Family::softmax);
         forward_ = registry::is_forward_pass(pass);
         rows_ = variant.value() == "rows";
         if (!rows_ && variant.value() != "columns") throw std::invalid_argument("variant must be rows or columns");
+        if (row_group.value() != "warp" && row_group.value() != "block") {
+            throw std::invalid_argument("row_group must be warp or block");
+        }
         const int rank = rows_ ? 2 : 3;
         if (forward_) {
             first_ = add_input<Buffer<float>>("x", rank);
@@ -71,7 +78,14 @@ public:
                 b.set_estimates({{0, 256}, {0, 64}, {0, 16}});
             }
         }
-        if (rows_) {
+        if (get_target().has_gpu_feature()) {
+            // Per-element stages stay inline: recomputing exp beats storing a row on a GPU.
+            if (rows_) {
+                schedules::schedule_softmax_rows_gpu(*output_, row_stages, row_group.value() == "warp");
+            } else {
+                schedules::schedule_softmax_columns_gpu(*output_, row_stages);
+            }
+        } else if (rows_) {
             schedules::schedule_softmax_rows_cpu(*output_, row_stages, element_stages, dense, get_target());
         } else {
             schedules::schedule_softmax_columns_cpu(*output_, row_stages, element_stages, dense, get_target());

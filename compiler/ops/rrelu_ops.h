@@ -7,12 +7,14 @@
 
 namespace nnf::ops {
 
-// A uniform float in [0, 1) with 24 random bits: a splitmix64 hash of (seed, element index).
-// Integer arithmetic only, so every ISA path (and any other target) draws the same value.
+// A uniform draw in [0, 1) with 24 random bits, k 2^-24 with k a splitmix64 hash of (seed,
+// element index), as a double (exact). Integer arithmetic only, so every ISA path (and any
+// other target) draws the same value.
 Halide::Expr rrelu_uniform(const Halide::Expr &seed, const Halide::Expr &element_index);
 
 // ATen's rrelu_with_noise in training: noise = 1 where x > 0 (NaN included: ATen tests x <= 0),
-// else lower + (upper - lower) u, clamped to upper against rounding.
+// else the float slope lower + (upper - lower) u, clamped to upper against rounding. The slope
+// is evaluated in double (see rrelu_ops.cpp), so every target, CUDA included, gets the same bits.
 Halide::Expr rrelu_noise(const Halide::Expr &x, const Halide::Expr &lower, const Halide::Expr &upper,
                          const Halide::Expr &uniform);
 

@@ -17,4 +17,12 @@ void schedule_pointwise_gpu(Func output, const PointwiseGpuKnobs &knobs) {
         .gpu_threads(thread);
 }
 
+void schedule_pointwise_gpu_fused(const std::vector<Func> &outputs, const PointwiseGpuKnobs &knobs) {
+    for (const Func &f : outputs) schedule_pointwise_gpu(f, knobs);
+    // The loops down to the thread are identical, so they fuse; the unrolled steps stay apart.
+    for (size_t k = 1; k < outputs.size(); ++k) {
+        Func(outputs[k]).compute_with(outputs[0], Var("thread"));
+    }
+}
+
 }  // namespace nnf::schedules

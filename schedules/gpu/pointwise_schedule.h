@@ -1,6 +1,8 @@
 // GPU (CUDA) schedule of the pointwise family.
 #pragma once
 
+#include <vector>
+
 #include "Halide.h"
 
 namespace nnf::schedules {
@@ -16,5 +18,11 @@ struct PointwiseGpuKnobs {
 // Schedules `output` (a 2-D Func over (inner, outer)): blocks over the inner dimension and
 // the outer one, threads over inner.
 void schedule_pointwise_gpu(Halide::Func output, const PointwiseGpuKnobs &knobs = {});
+
+// Several outputs over the same 2-D domain, none reading another, in one kernel: each is
+// scheduled as above and every thread computes its elements of each output in turn, in the
+// order given (so a later output may overwrite an input that earlier ones read, in place). One
+// launch, and inputs they share come from DRAM once.
+void schedule_pointwise_gpu_fused(const std::vector<Halide::Func> &outputs, const PointwiseGpuKnobs &knobs = {});
 
 }  // namespace nnf::schedules

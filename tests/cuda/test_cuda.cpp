@@ -3,37 +3,12 @@
 // reason, where no GPU is present; the device validation runs everywhere.
 #include <cstring>
 
-#include "cuda/cuda_driver.h"
+#include "cuda/cuda_test_support.h"
 #include "pointwise_cases.h"
 #include "test_tensor.h"
 
 namespace nnf::test {
 namespace {
-
-#define NNF_SKIP_WITHOUT_GPU()                                                               \
-    do {                                                                                     \
-        if (!CudaDriver::get().available()) {                                                \
-            GTEST_SKIP() << "no GPU: " << CudaDriver::get().why_unavailable();                \
-        }                                                                                    \
-    } while (0)
-
-// A TestTensor's storage on the GPU, with a kDLCUDA view of the same shape and strides.
-class OnDevice {
-public:
-    explicit OnDevice(TestTensor &host) : host_(host), buffer_(host.storage().size() * sizeof(float)), view_(*host.dl()) {
-        buffer_.upload(host.storage().data());
-        view_.data = buffer_.data();
-        view_.device = {kDLCUDA, 0};
-    }
-    DLTensor *dl() { return &view_; }
-    // Copies the device storage back over the host tensor's storage.
-    void download() { buffer_.download(host_.storage().data()); }
-
-private:
-    TestTensor &host_;
-    DeviceBuffer buffer_;
-    DLTensor view_;
-};
 
 class CudaPointwiseTest : public ::testing::TestWithParam<OpCase> {
 protected:

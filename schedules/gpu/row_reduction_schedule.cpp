@@ -1,0 +1,30 @@
+#include "gpu/row_reduction_schedule.h"
+
+namespace nnf::schedules {
+
+using namespace Halide;
+
+void schedule_rows_gpu(Func output, const std::vector<Func> &row_stages, const RowGroup &group) {
+    Var k = output.args()[0], row = output.args()[1];
+    Var row_block("row_block"), row_in_block("row_in_block"), step("step"), thread("thread");
+    output.split(row, row_block, row_in_block, group.rows_per_block, TailStrategy::GuardWithIf)
+        .split(k, step, thread, group.threads_per_row, TailStrategy::GuardWithIf)
+        .reorder(step, thread, row_in_block, row_block)
+        .gpu_blocks(row_block)
+        .gpu_threads(thread, row_in_block);
+    for (Func f : row_stages) {
+        RVar along_row = f.rvars(0)[0], steps("steps"), threads("threads");
+        Var partial_thread("partial_thread");
+        Var f_row = f.args()[0];
+        Func partial = f.update(0)
+                           .split(along_row, steps, threads, group.threads_per_row, TailStrategy::GuardWithIf)
+                           .reorder(steps, threads)
+                           .rfactor(threads, partial_thread);
+        partial.compute_at(output, row_block).gpu_threads(partial_thread, f_row);
+        partial.update(0).gpu_threads(partial_thread, f_row);
+        f.compute_at(output, row_block).gpu_threads(f_row);
+        f.update(0).gpu_threads(f_row);
+    }
+}
+
+}  // namespace nnf::schedules

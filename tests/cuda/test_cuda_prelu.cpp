@@ -1,0 +1,205 @@
+// prelu on a GPU: weight of 1 or C elements, the layouts the channel dim must survive,
+// grad_weight in one kernel call (written on the device) and across several (summed on the
+// host), in place, NaN, empty input; against double references. Skipped, with the reason,
+// without a GPU; the device checks run everywhere.
+#include <cmath>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "cuda/cuda_test_support.h"
+#include "tensor.h"
+#include "test_tensor.h"
+
+namespace nnf::test {
+namespace {
+
+int64_t channels_of(const std::vector<int64_t> &shape) {
+    return shape.size() >= 2 ? shape[1] : 1;
+}
+
+// Channel of row-major element i.
+int64_t channel_of(const std::vector<int64_t> &shape, int64_t i) {
+    if (shape.size() < 2) return 0;
+    int64_t inner = 1;
+    for (size_t d = 2; d < shape.size(); ++d) inner *= shape[d];
+    return (i / inner) % shape[1];
+}
+
+void fill_random(TestTensor &t, unsigned seed, double lo = -3, double hi = 3) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<double> dist(lo, hi);
+    for (int64_t i = 0; i < t.size(); ++i) t.at(i) = static_cast<float>(dist(rng));
+}
+
+struct PreluCase {
+    std::vector<int64_t> shape;
+    std::vector<int64_t> x_strides;  // empty: contiguous
+    std::vector<int64_t> out_strides;
+    bool shared_weight;
+};
+
+class CudaPreluTest : public ::testing::Test {
+protected:
+    void SetUp() override { NNF_SKIP_WITHOUT_GPU(); }
+
+    void check(const PreluCase &c) {
+        const int64_t weights = c.shared_weight ? 1 : channels_of(c.shape);
+        TestTensor x(c.shape, c.x_strides), y(c.shape, c.out_strides), w({weights});
+        TestTensor grad(c.shape), grad_input(c.shape, c.out_strides), grad_weight({weights});
+        fill_random(x, 1);
+        fill_random(grad, 2, -2, 2);
+        fill_random(w, 3, -1, 1);
+        OnDevice dx(x), dy(y), dw(w), dgrad(grad), dgrad_input(grad_input), dgrad_weight(grad_weight);
+        ASSERT_EQ(nnf_prelu_forward(dx.dl(), dw.dl(), dy.dl()), NNF_OK) << nnf_last_error();
+        ASSERT_EQ(nnf_prelu_backward(dgrad.dl(), dx.dl(), dw.dl(), dgrad_input.dl(), dgrad_weight.dl()), NNF_OK)
+            << nnf_last_error();
+        ASSERT_TRUE(gpu_finished());
+        dy.download();
+        dgrad_input.download();
+        dgrad_weight.download();
+        std::vector<double> expected_weight(static_cast<size_t>(weights), 0.0), magnitude(expected_weight);
+        for (int64_t i = 0; i < x.size(); ++i) {
+            const int64_t k = c.shared_weight ? 0 : channel_of(c.shape, i);
+            const double xi = x.at(i), wi = w.at(k), gi = grad.at(i);
+            // A float product is correctly rounded: forward and grad_input are exact.
+            ASSERT_EQ(y.at(i), static_cast<float>(xi > 0 ? xi : wi * xi)) << "element " << i;
+            ASSERT_EQ(grad_input.at(i), static_cast<float>(xi > 0 ? gi : wi * gi)) << "element " << i;
+            expected_weight[static_cast<size_t>(k)] += xi > 0 ? 0 : xi * gi;
+            magnitude[static_cast<size_t>(k)] += std::fabs(xi * gi);
+        }
+        for (int64_t k = 0; k < weights; ++k) {
+            EXPECT_NEAR(grad_weight.at(k), expected_weight[static_cast<size_t>(k)],
+                        1e-6 * magnitude[static_cast<size_t>(k)] + 1e-30)
+                << "channel " << k;
+        }
+        EXPECT_TRUE(y.untouched_outside_view());
+        EXPECT_TRUE(grad_input.untouched_outside_view());
+    }
+};
+
+TEST_F(CudaPreluTest, OneDimensionalAndContiguousTensors) {
+    check({{1000}, {}, {}, true});
+    check({{17}, {3}, {}, true});
+    check({{140001}, {}, {}, true});
+    check({{8, 5}, {}, {}, false});
+    check({{2, 3, 7, 9}, {}, {}, false});
+    check({{2, 3, 7, 9}, {}, {}, true});
+    check({{1, 64, 33}, {}, {}, false});
+    check({{3, 1, 5}, {}, {}, false});
+    check({{300, 7, 40}, {}, {}, false});
+    check({{64, 3, 4096}, {}, {}, false});  // 262144 terms per channel's weight gradient
+}
+
+TEST_F(CudaPreluTest, ChannelsLastTransposedSlicedAndBroadcastLayouts) {
+    check({{2, 3, 4, 5}, {60, 1, 15, 3}, {}, false});
+    check({{2, 3, 4, 5}, {}, {60, 1, 15, 3}, false});
+    check({{4, 6, 10}, {6 * 20 * 2, 20 * 2, 2}, {}, false});
+    check({{9, 7}, {1, 9}, {}, false});
+    check({{3, 4, 11}, {0, 11, 1}, {}, false});
+    check({{2, 3, 4, 5}, {60, 1, 15, 3}, {}, true});
+}
+
+TEST_F(CudaPreluTest, GradWeightAddsUpAcrossKernelCallSlices) {
+    rt::set_max_span_per_call_for_testing(1000);
+    check({{5, 3, 37, 11}, {}, {}, false});
+    check({{5, 3, 400}, {}, {}, true});
+    rt::set_max_span_per_call_for_testing(0);
+}
+
+TEST_F(CudaPreluTest, BackwardInPlaceOverGradOutputKeepsGradWeight) {
+    const std::vector<int64_t> shape = {4, 3, 50};
+    TestTensor x(shape), w({3}), grad(shape), grad_weight({3}), reference_grad_input(shape), reference_weight({3});
+    fill_random(x, 5);
+    fill_random(grad, 6, -2, 2);
+    fill_random(w, 7, -1, 1);
+    // The CPU's answer, from a copy of grad.
+    TestTensor grad_copy(shape);
+    for (int64_t i = 0; i < grad.size(); ++i) grad_copy.at(i) = grad.at(i);
+    ASSERT_EQ(nnf_prelu_backward(grad_copy.dl(), x.dl(), w.dl(), reference_grad_input.dl(), reference_weight.dl()),
+              NNF_OK);
+    OnDevice dx(x), dw(w), dgrad(grad), dgrad_weight(grad_weight);
+    ASSERT_EQ(nnf_prelu_backward(dgrad.dl(), dx.dl(), dw.dl(), dgrad.dl(), dgrad_weight.dl()), NNF_OK)
+        << nnf_last_error();
+    ASSERT_TRUE(gpu_finished());
+    dgrad.download();
+    dgrad_weight.download();
+    for (int64_t i = 0; i < grad.size(); ++i) ASSERT_EQ(grad.at(i), reference_grad_input.at(i)) << i;
+    for (int64_t k = 0; k < 3; ++k) EXPECT_NEAR(grad_weight.at(k), reference_weight.at(k), 1e-5) << k;
+}
+
+TEST_F(CudaPreluTest, NaNPropagatesAndNegativeZeroKeepsItsSign) {
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    TestTensor x({1, 2, 2}), w({2}), y({1, 2, 2}), grad({1, 2, 2}), grad_input({1, 2, 2}), grad_weight({2});
+    const float xs[] = {nan, -0.0f, 2.0f, -3.0f};
+    for (int i = 0; i < 4; ++i) {
+        x.at(i) = xs[i];
+        grad.at(i) = 1.0f;
+    }
+    w.at(0) = 0.25f;
+    w.at(1) = 0.5f;
+    OnDevice dx(x), dw(w), dy(y), dgrad(grad), dgrad_input(grad_input), dgrad_weight(grad_weight);
+    ASSERT_EQ(nnf_prelu_forward(dx.dl(), dw.dl(), dy.dl()), NNF_OK) << nnf_last_error();
+    ASSERT_EQ(nnf_prelu_backward(dgrad.dl(), dx.dl(), dw.dl(), dgrad_input.dl(), dgrad_weight.dl()), NNF_OK)
+        << nnf_last_error();
+    ASSERT_TRUE(gpu_finished());
+    dy.download();
+    dgrad_input.download();
+    dgrad_weight.download();
+    EXPECT_TRUE(std::isnan(y.at(0)));
+    EXPECT_TRUE(std::signbit(y.at(1)) && y.at(1) == 0.0f);
+    EXPECT_EQ(y.at(2), 2.0f);
+    EXPECT_EQ(y.at(3), -1.5f);
+    EXPECT_EQ(grad_input.at(0), 0.25f);  // a NaN x takes the weight branch, as ATen's
+    EXPECT_TRUE(std::isnan(grad_weight.at(0)));
+    EXPECT_EQ(grad_weight.at(1), -3.0f);
+}
+
+TEST_F(CudaPreluTest, EmptyInputGivesZeroWeightGradient) {
+    TestTensor x({0, 3}), grad({0, 3}), grad_input({0, 3}), w({3}), grad_weight({3});
+    fill_random(w, 8);
+    for (int64_t k = 0; k < 3; ++k) grad_weight.at(k) = 7.0f;
+    DLTensor dx = claimed_on_gpu(x), dgrad = claimed_on_gpu(grad), dgrad_input = claimed_on_gpu(grad_input);
+    OnDevice dw(w), dgrad_weight(grad_weight);
+    ASSERT_EQ(nnf_prelu_backward(&dgrad, &dx, dw.dl(), &dgrad_input, dgrad_weight.dl()), NNF_OK) << nnf_last_error();
+    ASSERT_TRUE(gpu_finished());
+    dgrad_weight.download();
+    for (int64_t k = 0; k < 3; ++k) EXPECT_EQ(grad_weight.at(k), 0.0f) << k;
+}
+
+// Runs everywhere: device checks come before any device work.
+TEST(CudaPreluValidation, MixedDevicesAreRejected) {
+    TestTensor x({2, 3, 4}), w({3}), y({2, 3, 4}), grad_weight({3});
+    DLTensor w_gpu = claimed_on_gpu(w);
+    EXPECT_EQ(nnf_prelu_forward(x.dl(), &w_gpu, y.dl()), NNF_ERR_UNSUPPORTED_DEVICE);
+    EXPECT_NE(std::string(nnf_last_error()).find("nnf_prelu_forward: weight is on CUDA device 0 but x is on the CPU"),
+              std::string::npos)
+        << nnf_last_error();
+    DLTensor x_gpu = claimed_on_gpu(x), y_gpu = claimed_on_gpu(y), w_gpu1 = claimed_on_gpu(w, 1);
+    EXPECT_EQ(nnf_prelu_backward(&x_gpu, &x_gpu, &w_gpu1, &y_gpu, grad_weight.dl()), NNF_ERR_UNSUPPORTED_DEVICE);
+    EXPECT_NE(std::string(nnf_last_error()).find("CUDA device 1"), std::string::npos) << nnf_last_error();
+    EXPECT_TRUE(y.untouched_outside_view());
+    EXPECT_TRUE(grad_weight.untouched_outside_view());
+    for (int64_t k = 0; k < 3; ++k) EXPECT_EQ(grad_weight.at(k), TestTensor::kSentinel);
+}
+
+// Runs everywhere: CUDA tensors reach the CUDA kernels (not NNF_ERR_NOT_BUILT_FOR_TARGET); where
+// no driver can be loaded the call fails with the reason and writes nothing.
+TEST(CudaPreluValidation, CudaTensorsWithoutADriverFailWithTheReason) {
+    if (CudaDriver::get().available()) GTEST_SKIP() << "a GPU is present: the numerical tests cover this path";
+    TestTensor x({2, 3, 4}), w({3}), y({2, 3, 4}), grad_input({2, 3, 4}), grad_weight({3});
+    fill_random(x, 9);
+    DLTensor x_gpu = claimed_on_gpu(x), w_gpu = claimed_on_gpu(w), y_gpu = claimed_on_gpu(y),
+             gi_gpu = claimed_on_gpu(grad_input), gw_gpu = claimed_on_gpu(grad_weight);
+    EXPECT_EQ(nnf_prelu_forward(&x_gpu, &w_gpu, &y_gpu), NNF_ERR_RUNTIME_FAILURE);
+    EXPECT_NE(std::string(nnf_last_error()).find("nnf_prelu_forward"), std::string::npos) << nnf_last_error();
+    EXPECT_EQ(nnf_prelu_backward(&x_gpu, &x_gpu, &w_gpu, &gi_gpu, &gw_gpu), NNF_ERR_RUNTIME_FAILURE);
+    EXPECT_NE(std::string(nnf_last_error()).find("nnf_prelu_backward"), std::string::npos) << nnf_last_error();
+    EXPECT_TRUE(y.untouched_outside_view());
+    for (int64_t i = 0; i < y.size(); ++i) EXPECT_EQ(y.at(i), TestTensor::kSentinel);
+    for (int64_t k = 0; k < 3; ++k) EXPECT_EQ(grad_weight.at(k), TestTensor::kSentinel);
+}
+
+}  // namespace
+}  // namespace nnf::test
