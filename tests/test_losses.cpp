@@ -100,12 +100,6 @@ protected:
     }
 };
 
-void fill_random(TestTensor &t, unsigned seed, double lo = -3, double hi = 3) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<double> dist(lo, hi);
-    for (int64_t i = 0; i < t.size(); ++i) t.at(i) = static_cast<float>(dist(rng));
-}
-
 // Forward of every elementwise loss and reduction on contiguous and strided (transposed,
 // offset) views, sizes below, at and above the vector width and one that is not a multiple.
 TEST_F(LossTest, ElementwiseLossForwardEveryOpAndReductionMatchesReference) {

@@ -8,40 +8,12 @@
 #include <random>
 #include <vector>
 
+#include "reference/prelu_reference.h"
 #include "tensor.h"
 #include "test_tensor.h"
 
 namespace nnf::test {
 namespace {
-
-int64_t channels_of(const std::vector<int64_t> &shape) {
-    return shape.size() >= 2 ? shape[1] : 1;
-}
-
-// Channel of row-major element i.
-int64_t channel_of(const std::vector<int64_t> &shape, int64_t i) {
-    if (shape.size() < 2) return 0;
-    int64_t inner = 1;
-    for (size_t d = 2; d < shape.size(); ++d) inner *= shape[d];
-    return (i / inner) % shape[1];
-}
-
-double prelu_ref(double x, double w) {
-    return x > 0 ? x : w * x;
-}
-
-void fill_random(TestTensor &t, unsigned seed, double lo = -3, double hi = 3) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<double> dist(lo, hi);
-    for (int64_t i = 0; i < t.size(); ++i) t.at(i) = static_cast<float>(dist(rng));
-}
-
-struct PreluCase {
-    std::vector<int64_t> shape;
-    std::vector<int64_t> x_strides;  // empty: contiguous
-    std::vector<int64_t> out_strides;
-    bool shared_weight;
-};
 
 class PreluTest : public ::testing::Test {
 protected:

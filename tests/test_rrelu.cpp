@@ -23,12 +23,6 @@ nnf_rrelu_params training_params(uint64_t seed) {
     return p;
 }
 
-void fill_random(TestTensor &t, unsigned seed, double lo, double hi) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<double> dist(lo, hi);
-    for (int64_t i = 0; i < t.size(); ++i) t.at(i) = static_cast<float>(dist(rng));
-}
-
 class RreluTest : public ::testing::Test {
 protected:
     void SetUp() override { NNF_SKIP_UNLESS_ISA_AVAILABLE(); }

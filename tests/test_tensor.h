@@ -106,6 +106,13 @@ inline void skip_unless_requested_isa_available() {
         if (::testing::Test::IsSkipped()) return;                         \
     } while (0)
 
+// Uniform values in [lo, hi) from a fixed seed, rounded to float.
+inline void fill_random(TestTensor &t, unsigned seed, double lo = -3, double hi = 3) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<double> dist(lo, hi);
+    for (int64_t i = 0; i < t.size(); ++i) t.at(i) = static_cast<float>(dist(rng));
+}
+
 // |got - ref| <= atol + rtol |ref|, NaN only where the reference is NaN.
 inline ::testing::AssertionResult close(double got, double ref, double rtol, double atol) {
     if (std::isnan(ref) || std::isnan(got)) {

@@ -9,36 +9,12 @@
 #include <vector>
 
 #include "cuda/cuda_test_support.h"
+#include "reference/prelu_reference.h"
 #include "tensor.h"
 #include "test_tensor.h"
 
 namespace nnf::test {
 namespace {
-
-int64_t channels_of(const std::vector<int64_t> &shape) {
-    return shape.size() >= 2 ? shape[1] : 1;
-}
-
-// Channel of row-major element i.
-int64_t channel_of(const std::vector<int64_t> &shape, int64_t i) {
-    if (shape.size() < 2) return 0;
-    int64_t inner = 1;
-    for (size_t d = 2; d < shape.size(); ++d) inner *= shape[d];
-    return (i / inner) % shape[1];
-}
-
-void fill_random(TestTensor &t, unsigned seed, double lo = -3, double hi = 3) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<double> dist(lo, hi);
-    for (int64_t i = 0; i < t.size(); ++i) t.at(i) = static_cast<float>(dist(rng));
-}
-
-struct PreluCase {
-    std::vector<int64_t> shape;
-    std::vector<int64_t> x_strides;  // empty: contiguous
-    std::vector<int64_t> out_strides;
-    bool shared_weight;
-};
 
 class CudaPreluTest : public ::testing::Test {
 protected:
@@ -64,7 +40,7 @@ protected:
             const int64_t k = c.shared_weight ? 0 : channel_of(c.shape, i);
             const double xi = x.at(i), wi = w.at(k), gi = grad.at(i);
             // A float product is correctly rounded: forward and grad_input are exact.
-            ASSERT_EQ(y.at(i), static_cast<float>(xi > 0 ? xi : wi * xi)) << "element " << i;
+            ASSERT_EQ(y.at(i), static_cast<float>(prelu_ref(xi, wi))) << "element " << i;
             ASSERT_EQ(grad_input.at(i), static_cast<float>(xi > 0 ? gi : wi * gi)) << "element " << i;
             expected_weight[static_cast<size_t>(k)] += xi > 0 ? 0 : xi * gi;
             magnitude[static_cast<size_t>(k)] += std::fabs(xi * gi);

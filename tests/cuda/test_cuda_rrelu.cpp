@@ -26,12 +26,6 @@ nnf_rrelu_params training_params(uint64_t seed, float lower = 0.125f, float uppe
     return p;
 }
 
-void fill_random(TestTensor &t, unsigned seed, double lo, double hi) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<double> dist(lo, hi);
-    for (int64_t i = 0; i < t.size(); ++i) t.at(i) = static_cast<float>(dist(rng));
-}
-
 bool same_bits(float a, float b) {
     return std::memcmp(&a, &b, sizeof a) == 0;
 }
