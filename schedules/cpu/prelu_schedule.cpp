@@ -38,18 +38,25 @@ void schedule_prelu_cpu(Func elementwise, const std::vector<OutputImageParam> &b
     elementwise.fuse(channel, outer, rows).split(rows, task, rows, rows_per_task, TailStrategy::GuardWithIf).parallel(task);
 
     if (grad_weight.defined()) {
-        // One channel per task. Its (inner, outer) plane is summed in double with `vector`
-        // partial sums over strided subsets of the inner dim (rfactor), then across them.
-        Var c = grad_weight.args()[0], lane("lane");
-        RVar along_inner = weight_sum.rvars(0)[0], steps("steps"), lanes("lanes");
-        grad_weight.parallel(c);
-        weight_sum.compute_at(grad_weight, c);
+        // The (inner, outer) plane of every channel is summed in double in memory order: chunks
+        // of whole outer rows (about elements_per_task elements each) run in parallel, each
+        // walking its rows channel by channel with `vector` lanes of partial sums along the
+        // inner dim (rfactor), and the chunks' lanes are added at the end in a fixed order.
+        // A task per channel instead read 64-float rows 16 KB apart ([N, 64, 64]: 0.48 G
+        // elements/s at 64M against oneDNN's 1.05).
+        Var c = grad_weight.args()[0], lane("lane"), chunk("chunk");
+        const std::vector<RVar> r = weight_sum.rvars(0);  // (inner, outer)
+        RVar steps("steps"), lanes("lanes"), chunks("chunks"), rows("rows");
+        const Expr row_elements = buffers[0].dim(0).extent() * buffers[0].dim(1).extent();
+        const Expr rows_per_chunk = max(1, knobs.elements_per_task / max(1, row_elements));
+        weight_sum.compute_root();
         Func partial = weight_sum.update(0)
-                           .split(along_inner, steps, lanes, vector, TailStrategy::GuardWithIf)
-                           .rfactor(lanes, lane);
-        partial.compute_at(grad_weight, c).vectorize(lane);
-        partial.update(0).vectorize(lane);
-        partial.specialize(dense);
+                           .split(r[0], steps, lanes, vector, TailStrategy::GuardWithIf)
+                           .split(r[1], chunks, rows, rows_per_chunk, TailStrategy::GuardWithIf)
+                           .rfactor({{lanes, lane}, {chunks, chunk}});
+        // rfactor's Func is (c, lane, chunk): lanes innermost in memory, for vector accumulators.
+        partial.reorder_storage(lane, c, chunk).compute_root().vectorize(lane).parallel(chunk);
+        partial.update(0).reorder(lane, steps, c, rows, chunk).vectorize(lane).parallel(chunk);
         partial.update(0).specialize(dense);
     }
 }
