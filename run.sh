@@ -83,10 +83,11 @@ run_tests() {
 }
 
 # The arm-64 cross build runs the host build's generators and nnfc (Halide's cross-compiling
-# workflow), so the host build comes first.
+# workflow), so the host build comes first. The package's _DIR, not a _ROOT hint: a cached
+# _DIR would keep an existing arm-64 build on another host build's generators.
 build_arm64() {
     configure_and_build "$ARM64_BUILD_DIR" --toolchain cmake/toolchains/aarch64-linux-gnu.cmake \
-        -Dnnfuse-halide_generators_ROOT="$PWD/$BUILD_DIR" -DNNFUSE_BUILD_TESTS=ON
+        -Dnnfuse-halide_generators_DIR="$PWD/$BUILD_DIR/cmake" -DNNFUSE_BUILD_TESTS=ON
 }
 
 case "${1:-}" in

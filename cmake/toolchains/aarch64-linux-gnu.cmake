@@ -1,7 +1,7 @@
 # Cross-compiles nnfuse for arm-64 Linux (NEON) from an x86-64 Debian host with
 # g++-aarch64-linux-gnu, and runs the tests under qemu-aarch64 (qemu-user).
 #   cmake -S . -B build-arm64 --toolchain cmake/toolchains/aarch64-linux-gnu.cmake \
-#         -Dnnfuse-halide_generators_ROOT=<a host build directory>
+#         -Dnnfuse-halide_generators_DIR=<a host build directory>/cmake
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
 
