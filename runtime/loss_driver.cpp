@@ -12,6 +12,7 @@
 
 #include "cpu_dispatch.h"
 #include "cpu_tensor_checks.h"
+#include "cuda_support.h"
 #include "error.h"
 #include "pointwise_driver.h"
 #include "tensor.h"
@@ -87,6 +88,111 @@ struct CompensatedSum {
     double value() const { return std::isfinite(sum) ? sum + compensation : sum; }
 };
 
+// ---- Elementwise losses on CUDA ----------------------------------------------------------------
+//
+// Reduction none and the gradients run the pointwise CUDA kernels through run_pointwise. Mean
+// and sum run the CUDA forward_sum kernel, which writes one double partial per block (not per
+// row as on the CPU: a contiguous tensor is one long row, compiler/generators/loss_generator.cpp)
+// into a small scratch device buffer; the driver waits on the caller's stream, copies those few
+// partials (at most kMaxPartials doubles, 8 KB) to the host and adds them with the CPU path's
+// compensated sum. Why on the host: the result is one float the driver must finish anyway (mean
+// divides by the count in double, as on the CPU), the copy is tiny next to reading the tensors,
+// and the same CompensatedSum gives the same inf/NaN rules and double accuracy as the CPU,
+// whatever the number of slices. The cost is one wait on the stream per slice (usually one).
+
+// Blocks of the forward_sum kernel: at most this many partials per slice, each block summing at
+// least kElementsPerPartial elements.
+constexpr int64_t kMaxPartials = 1024;
+constexpr int64_t kElementsPerPartial = 16 * 1024;
+// The kernel indexes the flattened slice in int32: slices are cut into row ranges of at most
+// this many elements (a row longer than that is one range).
+constexpr int64_t kMaxElementsPerSumCall = int64_t{1} << 30;
+
+template<typename Kernel>
+Kernel *elementwise_cuda_twin(Kernel *cpu) {
+    return cpu ? cuda_twin_of(cpu) : nullptr;
+}
+
+nnf_status check_cuda_driver(const char *function) {
+    const char *why = nullptr;
+    if (cuda_driver_available(&why)) return NNF_OK;
+    return fail(function, NNF_ERR_RUNTIME_FAILURE, "%s", why);
+}
+
+// Writes one float to device memory at `address` (the caller's stream).
+int write_device_float(int device_id, void *address, float value) {
+    halide_dimension_t dim(0, 1, 1);
+    halide_buffer_t b = halide_buffer_t();
+    b.host = static_cast<uint8_t *>(address);
+    b.type = halide_type_t(halide_type_float, 32);
+    b.dimensions = 1;
+    b.dim = &dim;
+    return run_on_cuda(device_id, &b, 1, [&](halide_buffer_t *d) {
+        d->host = reinterpret_cast<uint8_t *>(&value);
+        d->set_host_dirty(true);
+        int r = halide_copy_to_device(nullptr, d, cuda_device_interface());
+        // `value` lives on this stack frame: the copy must be done before it goes.
+        if (r == 0) r = halide_device_sync(nullptr, d);
+        d->host = nullptr;
+        return r;
+    });
+}
+
+// The sum of the losses of a validated call on CUDA tensors into `total`.
+int cuda_elementwise_loss_sum(const DLTensor *input, const DLTensor *target, float width, int device_id,
+                              ElementwiseLossSumKernel kernel, CompensatedSum *total) {
+    const DLTensor *tensors[] = {input, target};
+    const Layout layout = plan_layout(tensors, 2);
+    std::vector<double> partials(static_cast<size_t>(kMaxPartials));
+    halide_dimension_t partial_dim(0, static_cast<int32_t>(kMaxPartials), 1);
+    halide_buffer_t scratch = halide_buffer_t();
+    scratch.host = reinterpret_cast<uint8_t *>(partials.data());
+    scratch.type = halide_type_t(halide_type_float, 64);
+    scratch.dimensions = 1;
+    scratch.dim = &partial_dim;
+    const int result = for_each_slice(layout, [&](halide_buffer_t *b) {
+        const int64_t e0 = b[0].dim[0].extent, e1 = b[0].dim[1].extent;
+        const int64_t rows_per_call = std::max<int64_t>(1, kMaxElementsPerSumCall / std::max<int64_t>(e0, 1));
+        for (int64_t row = 0; row < e1; row += rows_per_call) {
+            const int64_t rows = std::min(rows_per_call, e1 - row);
+            halide_buffer_t part[2] = {b[0], b[1]};
+            halide_dimension_t dims[2][2];
+            for (int t = 0; t < 2; ++t) {
+                dims[t][0] = b[t].dim[0];
+                dims[t][1] = b[t].dim[1];
+                dims[t][1].extent = static_cast<int32_t>(rows);
+                part[t].dim = dims[t];
+                part[t].host = b[t].host + row * static_cast<int64_t>(b[t].dim[1].stride) * 4;
+            }
+            const int64_t count = e0 * rows;
+            const int64_t blocks =
+                std::min(kMaxPartials, std::max<int64_t>(1, (count + kElementsPerPartial - 1) / kElementsPerPartial));
+            partial_dim.extent = static_cast<int32_t>(blocks);
+            const int r = run_on_cuda(device_id, part, 2, [&](halide_buffer_t *d) {
+                if (!scratch.device) {
+                    partial_dim.extent = static_cast<int32_t>(kMaxPartials);
+                    if (int e = halide_device_malloc(nullptr, &scratch, cuda_device_interface())) return e;
+                    partial_dim.extent = static_cast<int32_t>(blocks);
+                }
+                if (int e = kernel(&d[0], &d[1], width, &scratch)) return e;
+                // The kernel ran on the caller's stream; the copy may not wait for it.
+                if (int e = halide_device_sync(nullptr, &scratch)) return e;
+                scratch.set_device_dirty(true);
+                if (int e = halide_copy_to_host(nullptr, &scratch)) return e;
+                if (int e = halide_device_sync(nullptr, &scratch)) return e;
+                for (int64_t p = 0; p < blocks; ++p) total->add(partials[static_cast<size_t>(p)]);
+                return 0;
+            });
+            if (r) return r;
+        }
+        return 0;
+    });
+    if (scratch.device) {
+        run_on_cuda(device_id, &scratch, 0, [&](halide_buffer_t *) { return halide_device_free(nullptr, &scratch); });
+    }
+    return result;
+}
+
 }  // namespace
 
 void set_loss_rows_per_call_for_testing(int64_t rows) {
@@ -100,18 +206,41 @@ nnf_status run_elementwise_loss_forward(const char *function, const DLTensor *in
                                         const ElementwiseLossKernels &kernels) {
     if (nnf_status s = check_reduction(function, reduction)) return s;
     if (reduction == NNF_REDUCTION_NONE) {
-        return run_pointwise(function, {{"input", input}, {"target", target}}, {"output", output},
-                             [&](halide_buffer_t *in, halide_buffer_t *out) {
-                                 return kernels.none(&in[0], &in[1], width, out);
-                             },
+        auto with = [&](ElementwiseLossForwardKernel kernel) {
+            return [kernel, width](halide_buffer_t *in, halide_buffer_t *out) { return kernel(&in[0], &in[1], width, out); };
+        };
+        if (ElementwiseLossForwardKernel cuda = elementwise_cuda_twin(kernels.none)) {
+            return run_pointwise(function, {{"input", input}, {"target", target}}, {"output", output},
+                                 with(kernels.none), with(cuda));
+        }
+        return run_pointwise(function, {{"input", input}, {"target", target}}, {"output", output}, with(kernels.none),
                              nullptr);
     }
     const TensorArg args[] = {{"input", input}, {"target", target}, {"output", output}};
-    if (nnf_status s = check_cpu_tensors(function, args, 3)) return s;
+    ElementwiseLossSumKernel cuda_sum = elementwise_cuda_twin(kernels.sum);
+    for (const TensorArg &a : args) {
+        if (nnf_status s = check_tensor(function, a)) return s;
+    }
+    Backend backend;
+    int device_id;
+    if (nnf_status s = check_devices(function, args, 3, cuda_sum != nullptr, &backend, &device_id)) return s;
     if (nnf_status s = check_same_shape(function, args[0], args[1])) return s;
     if (nnf_status s = check_one_element(function, args[2], reduction_name(reduction))) return s;
     const int64_t n = element_count(*input);
     CompensatedSum total;
+    if (backend == Backend::cuda) {
+        if (nnf_status s = check_cuda_driver(function)) return s;
+        clear_kernel_error();
+        if (n > 0) {
+            if (nnf_status s = kernel_status(
+                    function, cuda_elementwise_loss_sum(input, target, width, device_id, cuda_sum, &total))) {
+                return s;
+            }
+        }
+        // mean of nothing is NaN, as on the CPU.
+        const double value = reduction == NNF_REDUCTION_MEAN ? total.value() / static_cast<double>(n) : total.value();
+        return kernel_status(function, write_device_float(device_id, element0(*output), static_cast<float>(value)));
+    }
     if (n > 0) {
         const DLTensor *tensors[] = {input, target};
         const Layout layout = plan_layout(tensors, 2);
@@ -143,14 +272,22 @@ nnf_status run_elementwise_loss_backward(const char *function, const DLTensor *g
                                          const DLTensor *target, DLTensor *grad_input, nnf_reduction reduction,
                                          float width, const ElementwiseLossKernels &kernels) {
     if (nnf_status s = check_reduction(function, reduction)) return s;
-    auto call = [&](halide_buffer_t *in, halide_buffer_t *out, float scale) {
-        return kernels.backward(&in[0], &in[1], &in[2], width, scale, out);
+    ElementwiseLossBackwardKernel cuda_kernel = elementwise_cuda_twin(kernels.backward);
+    auto with = [&](ElementwiseLossBackwardKernel kernel, float scale) {
+        return [kernel, width, scale](halide_buffer_t *in, halide_buffer_t *out) {
+            return kernel(&in[0], &in[1], &in[2], width, scale, out);
+        };
     };
-    if (reduction == NNF_REDUCTION_NONE) {
-        return run_pointwise(function, {{"grad_output", grad_output}, {"input", input}, {"target", target}},
-                             {"grad_input", grad_input},
-                             [&](halide_buffer_t *in, halide_buffer_t *out) { return call(in, out, 1.0f); }, nullptr);
-    }
+    // run_pointwise with the CPU kernel and, where built, its CUDA twin for kDLCUDA tensors.
+    auto run = [&](const DLTensor *gradient, float scale) {
+        if (cuda_kernel) {
+            return run_pointwise(function, {{"grad_output", gradient}, {"input", input}, {"target", target}},
+                                 {"grad_input", grad_input}, with(kernels.backward, scale), with(cuda_kernel, scale));
+        }
+        return run_pointwise(function, {{"grad_output", gradient}, {"input", input}, {"target", target}},
+                             {"grad_input", grad_input}, with(kernels.backward, scale), nullptr);
+    };
+    if (reduction == NNF_REDUCTION_NONE) return run(grad_output, 1.0f);
     if (nnf_status s = check_tensor(function, {"grad_output", grad_output})) return s;
     if (nnf_status s = check_tensor(function, {"input", input})) return s;
     if (nnf_status s = check_one_element(function, {"grad_output", grad_output}, reduction_name(reduction))) return s;
@@ -165,9 +302,8 @@ nnf_status run_elementwise_loss_backward(const char *function, const DLTensor *g
     const int64_t n = element_count(*input);
     // ATen's norm: 1 / numel under mean.
     const float scale = reduction == NNF_REDUCTION_MEAN && n > 0 ? static_cast<float>(1.0 / static_cast<double>(n)) : 1.0f;
-    return run_pointwise(function, {{"grad_output", &broadcast}, {"input", input}, {"target", target}},
-                         {"grad_input", grad_input},
-                         [&](halide_buffer_t *in, halide_buffer_t *out) { return call(in, out, scale); }, nullptr);
+    // On CUDA the broadcast element is read on the device, where grad_output lives.
+    return run(&broadcast, scale);
 }
 
 // ---- Classification losses -------------------------------------------------------------------

@@ -14,10 +14,17 @@
 // (ops::ClassificationInputs::exps); nll_loss's backward has no exps.
 // ("targets": Halide reserves "target" for the generator's Target.) `width` is beta (smooth_l1) or delta (huber), unused by mse and l1; nll_loss ignores
 // label_smoothing and probability targets ignore ignore_index (one signature per shape of kernel).
+// CUDA (the elementwise losses only): forward_none and backward as the pointwise GPU schedule;
+// forward_sum, same signature, writes one double partial per block instead of one per row:
+// row_sum(p) sums the p-th of row_sum's extent equal chunks of the slice flattened (i fastest),
+// so a contiguous tensor (one long row) still spreads over many blocks; the driver picks the
+// extent and adds the partials on the host (runtime/loss_driver.cpp).
 #include <stdexcept>
 
 #include "Halide.h"
 #include "cpu/loss_schedule.h"
+#include "gpu/loss_schedule.h"
+#include "gpu/pointwise_schedule.h"
 #include "ops/loss_ops.h"
 #include "registry/registry.h"
 
@@ -149,6 +156,7 @@ private:
         const ops::ElementwiseLoss kind = ops::elementwise_loss_kind(op);
         Var i("i"), j("j");
         const Expr d = (*x_)(i, j) - (*target_)(i, j);
+        if (get_target().has_gpu_feature()) return generate_elementwise_gpu(kind, i, j, d);
         if (grad_) {
             // strict_float: the derivative may be NaN or inf (as PyTorch's), which fast-math flags
             // would let LLVM assume it is not.
@@ -169,6 +177,38 @@ private:
                 "row_sum");
             (*row_sum_)(j) = sum.total(j);
             schedules::schedule_loss_row_sums_cpu(Func(*row_sum_), sum, dense_condition(), get_target());
+        }
+        for (OutputImageParam b : buffers()) b.dim(0).set_stride(Expr());
+    }
+
+    // The CUDA kernels: strides need no specialization on a GPU (a warp's loads coalesce or not
+    // by address).
+    void generate_elementwise_gpu(ops::ElementwiseLoss kind, Var i, Var j, const Expr &d) {
+        if (grad_) {
+            (*grad_)(i, j) = strict_float(ops::elementwise_loss_derivative(kind, d, *width_) *
+                                          ((*grad_output_)(i, j) * *scale_));
+            schedules::schedule_pointwise_gpu(Func(*grad_));
+        } else if (y_) {
+            (*y_)(i, j) = ops::elementwise_loss(kind, d, *width_);
+            schedules::schedule_pointwise_gpu(Func(*y_));
+        } else {
+            // Element k of the slice flattened is (k % e0, k / e0); block p sums k in
+            // [p * chunk, (p + 1) * chunk). The driver keeps e0 * e1 + chunk within int32.
+            Var p("p");
+            const Expr e0 = x_->dim(0).extent(), e1 = x_->dim(1).extent();
+            const Expr total = e0 * e1, blocks = row_sum_->dim(0).extent();
+            const Expr chunk = (total + blocks - 1) / blocks;
+            RDom r(0, chunk, "r");
+            const Expr flat = p * chunk + r;
+            const Expr k = min(flat, total - 1);
+            const Expr ki = clamp(k % e0, 0, e0 - 1), kj = clamp(k / e0, 0, e1 - 1);
+            Func partial_sum("partial_sum");
+            partial_sum(p) = cast<double>(0);
+            partial_sum(p) += select(flat < total,
+                                     cast<double>(ops::elementwise_loss(kind, (*x_)(ki, kj) - (*target_)(ki, kj), *width_)),
+                                     cast<double>(0));
+            (*row_sum_)(p) = partial_sum(p);
+            schedules::schedule_loss_partial_sums_gpu(Func(*row_sum_), partial_sum);
         }
         for (OutputImageParam b : buffers()) b.dim(0).set_stride(Expr());
     }
