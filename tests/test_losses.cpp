@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "elementwise_loss_calls.h"
 #include "loss_driver.h"
 #include "nnfuse/nnfuse.h"
 #include "op_table.h"
@@ -54,41 +55,6 @@ private:
 
 float width_of(const std::string &op) {
     return op == "smooth_l1_loss" ? 0.75f : op == "huber_loss" ? 1.5f : 0.0f;
-}
-
-nnf_status elementwise_forward(const std::string &op, DLTensor *x, DLTensor *t, DLTensor *y, nnf_reduction r, float w) {
-    if (op == "mse_loss") {
-        nnf_mse_loss_params p = {r};
-        return nnf_mse_loss_forward(x, t, y, &p);
-    }
-    if (op == "l1_loss") {
-        nnf_l1_loss_params p = {r};
-        return nnf_l1_loss_forward(x, t, y, &p);
-    }
-    if (op == "smooth_l1_loss") {
-        nnf_smooth_l1_loss_params p = {r, w};
-        return nnf_smooth_l1_loss_forward(x, t, y, &p);
-    }
-    nnf_huber_loss_params p = {r, w};
-    return nnf_huber_loss_forward(x, t, y, &p);
-}
-
-nnf_status elementwise_backward(const std::string &op, DLTensor *g, DLTensor *x, DLTensor *t, DLTensor *gi,
-                                nnf_reduction r, float w) {
-    if (op == "mse_loss") {
-        nnf_mse_loss_params p = {r};
-        return nnf_mse_loss_backward(g, x, t, gi, &p);
-    }
-    if (op == "l1_loss") {
-        nnf_l1_loss_params p = {r};
-        return nnf_l1_loss_backward(g, x, t, gi, &p);
-    }
-    if (op == "smooth_l1_loss") {
-        nnf_smooth_l1_loss_params p = {r, w};
-        return nnf_smooth_l1_loss_backward(g, x, t, gi, &p);
-    }
-    nnf_huber_loss_params p = {r, w};
-    return nnf_huber_loss_backward(g, x, t, gi, &p);
 }
 
 class LossTest : public ::testing::Test {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cuda/cuda_test_support.h"
+#include "elementwise_loss_calls.h"
 #include "reference/loss_reference.h"
 #include "tensor.h"
 #include "test_tensor.h"
@@ -17,43 +18,6 @@ namespace nnf::test {
 namespace {
 
 const char *const kOps[] = {"mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"};
-
-// The C ABI of one elementwise loss, with the reduction and width (beta or delta) set.
-nnf_status loss_forward(const std::string &op, const DLTensor *x, const DLTensor *t, DLTensor *out, nnf_reduction r,
-                        float width) {
-    if (op == "mse_loss") {
-        nnf_mse_loss_params p = {r};
-        return nnf_mse_loss_forward(x, t, out, &p);
-    }
-    if (op == "l1_loss") {
-        nnf_l1_loss_params p = {r};
-        return nnf_l1_loss_forward(x, t, out, &p);
-    }
-    if (op == "smooth_l1_loss") {
-        nnf_smooth_l1_loss_params p = {r, width};
-        return nnf_smooth_l1_loss_forward(x, t, out, &p);
-    }
-    nnf_huber_loss_params p = {r, width};
-    return nnf_huber_loss_forward(x, t, out, &p);
-}
-
-nnf_status loss_backward(const std::string &op, const DLTensor *g, const DLTensor *x, const DLTensor *t, DLTensor *gi,
-                         nnf_reduction r, float width) {
-    if (op == "mse_loss") {
-        nnf_mse_loss_params p = {r};
-        return nnf_mse_loss_backward(g, x, t, gi, &p);
-    }
-    if (op == "l1_loss") {
-        nnf_l1_loss_params p = {r};
-        return nnf_l1_loss_backward(g, x, t, gi, &p);
-    }
-    if (op == "smooth_l1_loss") {
-        nnf_smooth_l1_loss_params p = {r, width};
-        return nnf_smooth_l1_loss_backward(g, x, t, gi, &p);
-    }
-    nnf_huber_loss_params p = {r, width};
-    return nnf_huber_loss_backward(g, x, t, gi, &p);
-}
 
 // d loss / d x at d = x - target, in double (PyTorch's, with 0 at 0 for l1).
 double derivative_ref(const std::string &op, double d, double width) {
@@ -102,7 +66,7 @@ protected:
             }
             OnDevice dx(x), dt(t), dy(y), dg(g), dgi(gi), dscalar(scalar), dg1(g1);
             // none
-            ASSERT_EQ(loss_forward(op, dx.dl(), dt.dl(), dy.dl(), NNF_REDUCTION_NONE, width), NNF_OK) << nnf_last_error();
+            ASSERT_EQ(elementwise_forward(op, dx.dl(), dt.dl(), dy.dl(), NNF_REDUCTION_NONE, width), NNF_OK) << nnf_last_error();
             ASSERT_TRUE(gpu_finished());
             dy.download();
             for (int64_t i = 0; i < n; ++i) {
@@ -111,7 +75,7 @@ protected:
             EXPECT_TRUE(y.untouched_outside_view());
             // mean and sum
             for (nnf_reduction r : {NNF_REDUCTION_MEAN, NNF_REDUCTION_SUM}) {
-                ASSERT_EQ(loss_forward(op, dx.dl(), dt.dl(), dscalar.dl(), r, width), NNF_OK) << nnf_last_error();
+                ASSERT_EQ(elementwise_forward(op, dx.dl(), dt.dl(), dscalar.dl(), r, width), NNF_OK) << nnf_last_error();
                 ASSERT_TRUE(gpu_finished());
                 dscalar.download();
                 const double expected = reduce_ref(losses, static_cast<RefReduction>(r), static_cast<double>(n));
@@ -121,7 +85,7 @@ protected:
             // backward: none with a full grad_output, mean and sum with one element
             for (nnf_reduction r : {NNF_REDUCTION_NONE, NNF_REDUCTION_MEAN, NNF_REDUCTION_SUM}) {
                 DLTensor *grad = r == NNF_REDUCTION_NONE ? dg.dl() : dg1.dl();
-                ASSERT_EQ(loss_backward(op, grad, dx.dl(), dt.dl(), dgi.dl(), r, width), NNF_OK) << nnf_last_error();
+                ASSERT_EQ(elementwise_backward(op, grad, dx.dl(), dt.dl(), dgi.dl(), r, width), NNF_OK) << nnf_last_error();
                 ASSERT_TRUE(gpu_finished());
                 dgi.download();
                 const double scale = r == NNF_REDUCTION_MEAN ? static_cast<float>(1.0 / static_cast<double>(n)) : 1.0;
@@ -183,11 +147,11 @@ TEST_F(CudaLossTest, NaNAndInfGiveTheCpuResults) {
             g.at(i) = 1.0f;
         }
         // The CPU kernels' answers (tests/test_losses.cpp holds them to PyTorch's semantics).
-        ASSERT_EQ(loss_forward(op, x.dl(), t.dl(), cpu_y.dl(), NNF_REDUCTION_NONE, 1.0f), NNF_OK);
-        ASSERT_EQ(loss_backward(op, g.dl(), x.dl(), t.dl(), cpu_gi.dl(), NNF_REDUCTION_NONE, 1.0f), NNF_OK);
+        ASSERT_EQ(elementwise_forward(op, x.dl(), t.dl(), cpu_y.dl(), NNF_REDUCTION_NONE, 1.0f), NNF_OK);
+        ASSERT_EQ(elementwise_backward(op, g.dl(), x.dl(), t.dl(), cpu_gi.dl(), NNF_REDUCTION_NONE, 1.0f), NNF_OK);
         OnDevice dx(x), dt(t), dy(y), dg(g), dgi(gi), dscalar(scalar);
-        ASSERT_EQ(loss_forward(op, dx.dl(), dt.dl(), dy.dl(), NNF_REDUCTION_NONE, 1.0f), NNF_OK) << nnf_last_error();
-        ASSERT_EQ(loss_backward(op, dg.dl(), dx.dl(), dt.dl(), dgi.dl(), NNF_REDUCTION_NONE, 1.0f), NNF_OK)
+        ASSERT_EQ(elementwise_forward(op, dx.dl(), dt.dl(), dy.dl(), NNF_REDUCTION_NONE, 1.0f), NNF_OK) << nnf_last_error();
+        ASSERT_EQ(elementwise_backward(op, dg.dl(), dx.dl(), dt.dl(), dgi.dl(), NNF_REDUCTION_NONE, 1.0f), NNF_OK)
             << nnf_last_error();
         ASSERT_TRUE(gpu_finished());
         dy.download();
@@ -200,7 +164,7 @@ TEST_F(CudaLossTest, NaNAndInfGiveTheCpuResults) {
         }
         EXPECT_EQ(std::signbit(gi.at(4)), std::signbit(cpu_gi.at(4)));
         // A NaN term makes the sum NaN; without one, an inf term makes the mean inf.
-        ASSERT_EQ(loss_forward(op, dx.dl(), dt.dl(), dscalar.dl(), NNF_REDUCTION_SUM, 1.0f), NNF_OK);
+        ASSERT_EQ(elementwise_forward(op, dx.dl(), dt.dl(), dscalar.dl(), NNF_REDUCTION_SUM, 1.0f), NNF_OK);
         ASSERT_TRUE(gpu_finished());
         dscalar.download();
         EXPECT_TRUE(std::isnan(scalar.at(0))) << scalar.at(0);
@@ -208,7 +172,7 @@ TEST_F(CudaLossTest, NaNAndInfGiveTheCpuResults) {
         x2.at(0) = inf, x2.at(1) = 1.0f, x2.at(2) = 2.0f;
         t2.at(0) = 0.0f, t2.at(1) = 0.0f, t2.at(2) = 0.0f;
         OnDevice dx2(x2), dt2(t2);
-        ASSERT_EQ(loss_forward(op, dx2.dl(), dt2.dl(), dscalar.dl(), NNF_REDUCTION_MEAN, 1.0f), NNF_OK);
+        ASSERT_EQ(elementwise_forward(op, dx2.dl(), dt2.dl(), dscalar.dl(), NNF_REDUCTION_MEAN, 1.0f), NNF_OK);
         ASSERT_TRUE(gpu_finished());
         dscalar.download();
         EXPECT_EQ(scalar.at(0), inf);
@@ -224,13 +188,13 @@ TEST_F(CudaLossTest, EmptyInputsMeanIsNaNSumIsZeroNoneWritesNothing) {
         DLTensor ex = claimed_on_gpu(x), et = claimed_on_gpu(t), ey = claimed_on_gpu(y), egi = claimed_on_gpu(gi);
         OnDevice dscalar(scalar), dg1(g1);
         DLTensor *dx = &ex, *dt = &et, *dy = &ey, *dgi = &egi;
-        EXPECT_EQ(loss_forward(op, dx, dt, dy, NNF_REDUCTION_NONE, 1.0f), NNF_OK) << nnf_last_error();
-        EXPECT_EQ(loss_backward(op, dg1.dl(), dx, dt, dgi, NNF_REDUCTION_MEAN, 1.0f), NNF_OK) << nnf_last_error();
-        ASSERT_EQ(loss_forward(op, dx, dt, dscalar.dl(), NNF_REDUCTION_MEAN, 1.0f), NNF_OK) << nnf_last_error();
+        EXPECT_EQ(elementwise_forward(op, dx, dt, dy, NNF_REDUCTION_NONE, 1.0f), NNF_OK) << nnf_last_error();
+        EXPECT_EQ(elementwise_backward(op, dg1.dl(), dx, dt, dgi, NNF_REDUCTION_MEAN, 1.0f), NNF_OK) << nnf_last_error();
+        ASSERT_EQ(elementwise_forward(op, dx, dt, dscalar.dl(), NNF_REDUCTION_MEAN, 1.0f), NNF_OK) << nnf_last_error();
         ASSERT_TRUE(gpu_finished());
         dscalar.download();
         EXPECT_TRUE(std::isnan(scalar.at(0))) << scalar.at(0);
-        ASSERT_EQ(loss_forward(op, dx, dt, dscalar.dl(), NNF_REDUCTION_SUM, 1.0f), NNF_OK) << nnf_last_error();
+        ASSERT_EQ(elementwise_forward(op, dx, dt, dscalar.dl(), NNF_REDUCTION_SUM, 1.0f), NNF_OK) << nnf_last_error();
         ASSERT_TRUE(gpu_finished());
         dscalar.download();
         EXPECT_EQ(scalar.at(0), 0.0f);
@@ -261,9 +225,9 @@ TEST(CudaLossValidation, MixedDevicesAreRejectedWithoutWriting) {
         SCOPED_TRACE(op);
         for (nnf_reduction r : {NNF_REDUCTION_NONE, NNF_REDUCTION_MEAN, NNF_REDUCTION_SUM}) {
             DLTensor *out = r == NNF_REDUCTION_NONE ? y.dl() : scalar.dl();
-            EXPECT_EQ(loss_forward(op, &x_gpu, t.dl(), out, r, 1.0f), NNF_ERR_UNSUPPORTED_DEVICE) << nnf_last_error();
-            EXPECT_EQ(loss_forward(op, &x_gpu, &t_gpu1, out, r, 1.0f), NNF_ERR_UNSUPPORTED_DEVICE) << nnf_last_error();
-            EXPECT_EQ(loss_backward(op, x.dl(), &x_gpu, t.dl(), y.dl(), NNF_REDUCTION_NONE, 1.0f),
+            EXPECT_EQ(elementwise_forward(op, &x_gpu, t.dl(), out, r, 1.0f), NNF_ERR_UNSUPPORTED_DEVICE) << nnf_last_error();
+            EXPECT_EQ(elementwise_forward(op, &x_gpu, &t_gpu1, out, r, 1.0f), NNF_ERR_UNSUPPORTED_DEVICE) << nnf_last_error();
+            EXPECT_EQ(elementwise_backward(op, x.dl(), &x_gpu, t.dl(), y.dl(), NNF_REDUCTION_NONE, 1.0f),
                       NNF_ERR_UNSUPPORTED_DEVICE)
                 << nnf_last_error();
         }
@@ -303,17 +267,17 @@ TEST(CudaLossValidation, CudaTensorsWithoutADriverFailWithTheReason) {
     for (const char *op : kOps) {
         SCOPED_TRACE(op);
         const std::string forward = std::string("nnf_") + op + "_forward", backward = std::string("nnf_") + op + "_backward";
-        EXPECT_EQ(loss_forward(op, &x_gpu, &t_gpu, &y_gpu, NNF_REDUCTION_NONE, 1.0f), NNF_ERR_RUNTIME_FAILURE);
+        EXPECT_EQ(elementwise_forward(op, &x_gpu, &t_gpu, &y_gpu, NNF_REDUCTION_NONE, 1.0f), NNF_ERR_RUNTIME_FAILURE);
         EXPECT_NE(std::string(nnf_last_error()).find(forward), std::string::npos) << nnf_last_error();
         for (nnf_reduction r : {NNF_REDUCTION_MEAN, NNF_REDUCTION_SUM}) {
-            EXPECT_EQ(loss_forward(op, &x_gpu, &t_gpu, &s_gpu, r, 1.0f), NNF_ERR_RUNTIME_FAILURE);
+            EXPECT_EQ(elementwise_forward(op, &x_gpu, &t_gpu, &s_gpu, r, 1.0f), NNF_ERR_RUNTIME_FAILURE);
             EXPECT_NE(std::string(nnf_last_error()).find(forward), std::string::npos) << nnf_last_error();
             // Even a mean of nothing is not written without a driver.
-            EXPECT_EQ(loss_forward(op, &ex_gpu, &ex_gpu, &s_gpu, r, 1.0f), NNF_ERR_RUNTIME_FAILURE);
-            EXPECT_EQ(loss_backward(op, &g_gpu, &x_gpu, &t_gpu, &y_gpu, r, 1.0f), NNF_ERR_RUNTIME_FAILURE);
+            EXPECT_EQ(elementwise_forward(op, &ex_gpu, &ex_gpu, &s_gpu, r, 1.0f), NNF_ERR_RUNTIME_FAILURE);
+            EXPECT_EQ(elementwise_backward(op, &g_gpu, &x_gpu, &t_gpu, &y_gpu, r, 1.0f), NNF_ERR_RUNTIME_FAILURE);
             EXPECT_NE(std::string(nnf_last_error()).find(backward), std::string::npos) << nnf_last_error();
         }
-        EXPECT_EQ(loss_backward(op, &y_gpu, &x_gpu, &t_gpu, &y_gpu, NNF_REDUCTION_NONE, 1.0f), NNF_ERR_RUNTIME_FAILURE);
+        EXPECT_EQ(elementwise_backward(op, &y_gpu, &x_gpu, &t_gpu, &y_gpu, NNF_REDUCTION_NONE, 1.0f), NNF_ERR_RUNTIME_FAILURE);
     }
     for (int64_t i = 0; i < y.size(); ++i) EXPECT_EQ(y.at(i), TestTensor::kSentinel);
     EXPECT_EQ(scalar.at(0), TestTensor::kSentinel);
