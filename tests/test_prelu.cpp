@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "prelu_checks.h"
 #include "reference/prelu_reference.h"
 #include "tensor.h"
 #include "test_tensor.h"
@@ -30,24 +31,7 @@ protected:
         ASSERT_EQ(nnf_prelu_forward(x.dl(), w.dl(), y.dl()), NNF_OK) << nnf_last_error();
         ASSERT_EQ(nnf_prelu_backward(grad.dl(), x.dl(), w.dl(), grad_input.dl(), grad_weight.dl()), NNF_OK)
             << nnf_last_error();
-        std::vector<double> expected_weight(static_cast<size_t>(weights), 0.0), magnitude(expected_weight);
-        for (int64_t i = 0; i < x.size(); ++i) {
-            const int64_t k = c.shared_weight ? 0 : channel_of(c.shape, i);
-            const double xi = x.at(i), wi = w.at(k), gi = grad.at(i);
-            // A float product is correctly rounded: forward and grad_input are exact.
-            ASSERT_EQ(y.at(i), static_cast<float>(prelu_ref(xi, wi))) << "element " << i;
-            ASSERT_EQ(grad_input.at(i), static_cast<float>(xi > 0 ? gi : wi * gi)) << "element " << i;
-            expected_weight[static_cast<size_t>(k)] += xi > 0 ? 0 : xi * gi;
-            magnitude[static_cast<size_t>(k)] += std::fabs(xi * gi);
-        }
-        for (int64_t k = 0; k < weights; ++k) {
-            // Summed in double per kernel call, rounded to float once per call.
-            EXPECT_NEAR(grad_weight.at(k), expected_weight[static_cast<size_t>(k)],
-                        1e-6 * magnitude[static_cast<size_t>(k)] + 1e-30)
-                << "channel " << k;
-        }
-        EXPECT_TRUE(y.untouched_outside_view());
-        EXPECT_TRUE(grad_input.untouched_outside_view());
+        expect_prelu_results(c, x, w, grad, y, grad_input, grad_weight);
     }
 };
 
