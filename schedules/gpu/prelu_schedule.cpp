@@ -1,5 +1,7 @@
 #include "gpu/prelu_schedule.h"
 
+#include "gpu/row_reduction_schedule.h"
+
 namespace nnf::schedules {
 
 using namespace Halide;
@@ -17,19 +19,10 @@ void schedule_prelu_gpu(Func elementwise, Func weight_sum, Func grad_weight, con
         .gpu_threads(thread);
 
     if (grad_weight.defined()) {
-        Var c = grad_weight.args()[0];
-        grad_weight.gpu_blocks(c);
-        weight_sum.compute_at(grad_weight, c);
-        RVar along_inner = weight_sum.rvars(0)[0], along_outer = weight_sum.rvars(0)[1];
-        RVar plane("plane"), steps("steps"), lanes("lanes");
-        Var partial_thread("partial_thread");
-        Func partial = weight_sum.update(0)
-                           .fuse(along_inner, along_outer, plane)
-                           .split(plane, steps, lanes, knobs.reduction_threads, TailStrategy::GuardWithIf)
-                           .reorder(steps, lanes)
-                           .rfactor(lanes, partial_thread);
-        partial.compute_at(grad_weight, c).gpu_threads(partial_thread);
-        partial.update(0).gpu_threads(partial_thread);
+        // One block per channel over its whole (inner, outer) plane, fused into one RVar.
+        RVar plane("plane");
+        weight_sum.update(0).fuse(weight_sum.rvars(0)[0], weight_sum.rvars(0)[1], plane);
+        schedule_block_sum_gpu(grad_weight, weight_sum, plane, knobs.reduction_threads);
     }
 }
 

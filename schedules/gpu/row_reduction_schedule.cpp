@@ -27,4 +27,18 @@ void schedule_rows_gpu(Func output, const std::vector<Func> &row_stages, const R
     }
 }
 
+void schedule_block_sum_gpu(Func output, Func sum, const RVar &along, int threads) {
+    Var v = output.args()[0];
+    output.gpu_blocks(v);
+    sum.compute_at(output, v);
+    RVar steps("steps"), lanes("lanes");
+    Var partial_thread("partial_thread");
+    Func partial = sum.update(0)
+                       .split(along, steps, lanes, threads, TailStrategy::GuardWithIf)
+                       .reorder(steps, lanes)
+                       .rfactor(lanes, partial_thread);
+    partial.compute_at(output, v).gpu_threads(partial_thread);
+    partial.update(0).gpu_threads(partial_thread);
+}
+
 }  // namespace nnf::schedules

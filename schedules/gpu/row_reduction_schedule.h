@@ -1,6 +1,6 @@
-// GPU schedules shared by the families that reduce along rows (softmax, cross-entropy): a warp
-// per row for short rows, a block per row for long ones. The runtime picks between the two
-// kernels by row length.
+// GPU schedules shared by the families that reduce: along rows (softmax), a warp per row for
+// short rows and a block per row for long ones (the runtime picks between the two kernels by row
+// length); and a block per sum (prelu's grad_weight, the losses' partial sums).
 #pragma once
 
 #include <vector>
@@ -31,5 +31,12 @@ constexpr RowGroup kBlockPerRow{256, 1};
 // `row_stages` come in dependency order: a stage may read the ones before it (softmax's sum of
 // exp(x - max) reads the max), which are computed before it in the same block.
 void schedule_rows_gpu(Halide::Func output, const std::vector<Halide::Func> &row_stages, const RowGroup &group);
+
+// One block per element of the 1-D `output` over var v, which reads `sum` (a Func over v with a
+// pure definition and one update reducing over the RVar `along`): thread t of the block's
+// `threads` reduces elements t, t + threads, ... (consecutive threads read consecutive
+// elements: coalesced), and the per-thread partials, rfactored into shared memory, are combined
+// by one thread (double sums: Halide 21 has no 64-bit warp shuffles).
+void schedule_block_sum_gpu(Halide::Func output, Halide::Func sum, const Halide::RVar &along, int threads);
 
 }  // namespace nnf::schedules
