@@ -9,31 +9,13 @@
 #include <string>
 #include <vector>
 
-#include "op_table.h"
+#include "op_family.h"
 #include "reference/softmax_reference.h"
 #include "tensor.h"
 #include "test_tensor.h"
 
 namespace nnf::test {
 namespace {
-
-std::vector<const rt::OpInfo *> softmax_ops() {
-    std::vector<const rt::OpInfo *> result;
-    int count = 0;
-    const rt::OpInfo *ops = rt::op_table(&count);
-    for (int i = 0; i < count; ++i) {
-        if (std::string(ops[i].family) == "softmax") result.push_back(&ops[i]);
-    }
-    return result;
-}
-
-std::vector<float> random_values(int64_t n, unsigned seed, double lo = -5, double hi = 5) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<double> dist(lo, hi);
-    std::vector<float> v(static_cast<size_t>(n));
-    for (float &x : v) x = static_cast<float>(dist(rng));
-    return v;
-}
 
 int wrap(int dim, size_t rank) {
     const int n = rank ? static_cast<int>(rank) : 1;
@@ -48,7 +30,7 @@ class SoftmaxTest : public ::testing::Test {
 protected:
     void SetUp() override {
         NNF_SKIP_UNLESS_ISA_AVAILABLE();
-        ASSERT_EQ(softmax_ops().size(), 3u) << "softmax, log_softmax and softmin";
+        ASSERT_EQ(ops_of_family("softmax").size(), 3u) << "softmax, log_softmax and softmin";
     }
 
     // Runs op forward on x (row-major `values`) into y along `dim`, checks y and the bytes
@@ -72,34 +54,34 @@ protected:
 };
 
 TEST_F(SoftmaxTest, EveryDimOf3DAnd4DTensorsPositiveAndNegative) {
-    for (const rt::OpInfo *op : softmax_ops()) {
+    for (const rt::OpInfo *op : ops_of_family("softmax")) {
         for (const std::vector<int64_t> &shape : {std::vector<int64_t>{4, 5, 37}, std::vector<int64_t>{2, 3, 33, 5}}) {
             const int rank = static_cast<int>(shape.size());
             for (int dim = -rank; dim < rank; ++dim) {
                 SCOPED_TRACE(std::string(op->name) + " rank " + std::to_string(rank) + " dim " + std::to_string(dim));
                 TestTensor x(shape), y(shape);
                 int64_t n = x.size();
-                check_forward(*op, x, y, shape, dim, 1.0, random_values(n, static_cast<unsigned>(dim + 10)));
+                check_forward(*op, x, y, shape, dim, 1.0, random_floats(n, static_cast<unsigned>(dim + 10), -5, 5));
             }
         }
     }
 }
 
 TEST_F(SoftmaxTest, InverseTemperature) {
-    for (const rt::OpInfo *op : softmax_ops()) {
+    for (const rt::OpInfo *op : ops_of_family("softmax")) {
         for (double beta : {0.5, 2.0, 0.0}) {
             for (int dim : {-1, 0}) {
                 TestTensor x({6, 40}), y({6, 40});
-                check_forward(*op, x, y, {6, 40}, dim, beta, random_values(240, 3));
+                check_forward(*op, x, y, {6, 40}, dim, beta, random_floats(240, 3, -5, 5));
             }
         }
     }
 }
 
 TEST_F(SoftmaxTest, NonContiguousInPlaceAndOneDimensional) {
-    for (const rt::OpInfo *op : softmax_ops()) {
+    for (const rt::OpInfo *op : ops_of_family("softmax")) {
         SCOPED_TRACE(op->name);
-        const std::vector<float> values = random_values(3 * 37 * 53, 5);
+        const std::vector<float> values = random_floats(3 * 37 * 53, 5, -5, 5);
         {
             TestTensor x({37, 53}, {1, 37}), y({37, 53}, {60, 1}, 5);  // transposed in, padded out
             check_forward(*op, x, y, {37, 53}, 1, 1.0, values);
@@ -136,17 +118,19 @@ TEST_F(SoftmaxTest, NonContiguousInPlaceAndOneDimensional) {
 }
 
 TEST_F(SoftmaxTest, LongRowsAndKernelCallSlices) {
-    for (const rt::OpInfo *op : softmax_ops()) {
+    for (const rt::OpInfo *op : ops_of_family("softmax")) {
         SCOPED_TRACE(op->name);
         TestTensor x({3, 5000}), y({3, 5000});
-        check_forward(*op, x, y, {3, 5000}, 1, 1.0, random_values(15000, 7));
+        check_forward(*op, x, y, {3, 5000}, 1, 1.0, random_floats(15000, 7, -5, 5));
         TestTensor xc({300, 50}), yc({300, 50});
-        check_forward(*op, xc, yc, {300, 50}, 0, 1.0, random_values(15000, 8));
+        check_forward(*op, xc, yc, {300, 50}, 0, 1.0, random_floats(15000, 8, -5, 5));
         // A span limit of 3000 (2^30 by default) cuts the outer and inner dims into many calls;
         // a row (dim 1 spans 2730) stays whole. A reduced dim wider than the limit is refused.
         rt::set_max_span_per_call_for_testing(3000);
         TestTensor xs({6, 40, 70}), ys({6, 40, 70});
-        for (int dim = 1; dim < 3; ++dim) check_forward(*op, xs, ys, {6, 40, 70}, dim, 1.0, random_values(16800, 9));
+        for (int dim = 1; dim < 3; ++dim) {
+            check_forward(*op, xs, ys, {6, 40, 70}, dim, 1.0, random_floats(16800, 9, -5, 5));
+        }
         const double params[] = {0.0, 1.0};
         const DLTensor *in[] = {xs.dl()};
         DLTensor *out[] = {ys.dl()};
@@ -164,7 +148,7 @@ TEST_F(SoftmaxTest, RowsWithInfinitiesAndNaNFollowPyTorch) {
     // some -inf (finite result, 0 there), all -inf (NaN), +inf (NaN: inf - inf), NaN (NaN).
     const std::vector<float> rows = {-inf, 1.0f, -inf, 2.0f,  -inf, -inf, -inf, -inf,
                                      inf,  1.0f, 2.0f, 3.0f,  nan,  1.0f, 2.0f, 3.0f};
-    for (const rt::OpInfo *op : softmax_ops()) {
+    for (const rt::OpInfo *op : ops_of_family("softmax")) {
         SCOPED_TRACE(op->name);
         if (std::string(op->name) == "softmin") continue;  // -x flips the infinities; covered below
         TestTensor x({4, 4}), y({4, 4});
@@ -178,7 +162,7 @@ TEST_F(SoftmaxTest, RowsWithInfinitiesAndNaNFollowPyTorch) {
         TestTensor xt({4, 4}), yt({4, 4});
         check_forward(*op, xt, yt, {4, 4}, 0, 1.0, columns);
     }
-    const rt::OpInfo *softmin = softmax_ops()[2];
+    const rt::OpInfo *softmin = ops_of_family("softmax")[2];
     ASSERT_EQ(std::string(softmin->name), "softmin");
     TestTensor x({2, 3}), y({2, 3});
     check_forward(*softmin, x, y, {2, 3}, 1, 1.0, {inf, 0.0f, inf, inf, inf, inf});
@@ -188,7 +172,7 @@ TEST_F(SoftmaxTest, RowsWithInfinitiesAndNaNFollowPyTorch) {
 }
 
 TEST_F(SoftmaxTest, ZeroDimensionalTensorIsOneRowOfOne) {
-    for (const rt::OpInfo *op : softmax_ops()) {
+    for (const rt::OpInfo *op : ops_of_family("softmax")) {
         for (int dim : {0, -1}) {
             TestTensor x({}), y({});
             check_forward(*op, x, y, {}, dim, 1.0, {3.5f});
@@ -197,34 +181,15 @@ TEST_F(SoftmaxTest, ZeroDimensionalTensorIsOneRowOfOne) {
     }
 }
 
-// grad_input from the saved output by the textbook Jacobian products, in double.
-std::vector<double> backward_ref(const std::string &op, const std::vector<int64_t> &shape, int dim, double beta,
-                                 const std::vector<float> &grad, const std::vector<float> &y) {
-    const int64_t n = static_cast<int64_t>(y.size());
-    const double s = op == "softmin" ? -beta : beta;
-    std::vector<double> row_sum(static_cast<size_t>(n), 0.0);
-    for (int64_t i = 0; i < n; ++i) {
-        const RowPosition p = row_position(shape, dim, i);
-        row_sum[static_cast<size_t>(p.row)] +=
-            op == "log_softmax" ? grad[static_cast<size_t>(i)] : static_cast<double>(grad[static_cast<size_t>(i)]) * y[static_cast<size_t>(i)];
-    }
-    std::vector<double> gi(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) {
-        const double g = grad[static_cast<size_t>(i)], yi = y[static_cast<size_t>(i)];
-        const double sum = row_sum[static_cast<size_t>(row_position(shape, dim, i).row)];
-        gi[static_cast<size_t>(i)] = op == "log_softmax" ? s * (g - std::exp(yi) * sum) : s * yi * (g - sum);
-    }
-    return gi;
-}
-
 TEST_F(SoftmaxTest, BackwardFromTheSavedOutputOnEveryDim) {
-    for (const rt::OpInfo *op : softmax_ops()) {
+    for (const rt::OpInfo *op : ops_of_family("softmax")) {
         const std::vector<int64_t> shape = {3, 17, 6, 5};
         for (int dim = -4; dim < 4; ++dim) {
             for (double beta : {1.0, 1.5}) {
                 SCOPED_TRACE(std::string(op->name) + " dim " + std::to_string(dim));
                 TestTensor x(shape), y(shape), grad(shape), grad_input(shape);
-                const std::vector<float> xs = random_values(x.size(), 11), gs = random_values(x.size(), 12, -2, 2);
+                const std::vector<float> xs = random_floats(x.size(), 11, -5, 5);
+                const std::vector<float> gs = random_floats(x.size(), 12, -2, 2);
                 for (int64_t i = 0; i < x.size(); ++i) {
                     x.at(i) = xs[static_cast<size_t>(i)];
                     grad.at(i) = gs[static_cast<size_t>(i)];
@@ -239,7 +204,7 @@ TEST_F(SoftmaxTest, BackwardFromTheSavedOutputOnEveryDim) {
                 std::vector<float> ys(static_cast<size_t>(y.size()));
                 for (int64_t i = 0; i < y.size(); ++i) ys[static_cast<size_t>(i)] = y.at(i);
                 const int d = wrap(dim, shape.size());
-                const std::vector<double> ref = backward_ref(op->name, shape, d, beta, gs, ys);
+                const std::vector<double> ref = softmax_backward_ref(op->name, shape, d, beta, gs, ys);
                 // Central differences of the double forward at x, for the gradient's meaning.
                 const std::vector<double> exact = softmax_ref(op->name, shape, d, beta, xs);
                 for (int64_t i = 0; i < y.size(); ++i) {
@@ -271,14 +236,14 @@ TEST_F(SoftmaxTest, BackwardFromTheSavedOutputOnEveryDim) {
 }
 
 TEST_F(SoftmaxTest, ManyShortRowsShareTasks) {
-    for (const rt::OpInfo *op : softmax_ops()) {
+    for (const rt::OpInfo *op : ops_of_family("softmax")) {
         SCOPED_TRACE(op->name);
         // 1000 rows of 37: the kernel groups short rows into tasks of about 16K elements (442
         // rows), so there are several tasks and a partial last one; forward and backward.
         const std::vector<int64_t> many = {1000, 37};
         TestTensor xm(many), ym(many), gm(many), gim(many);
-        check_forward(*op, xm, ym, many, 1, 1.0, random_values(37000, 10));
-        const std::vector<float> gs = random_values(37000, 11, -2, 2);
+        check_forward(*op, xm, ym, many, 1, 1.0, random_floats(37000, 10, -5, 5));
+        const std::vector<float> gs = random_floats(37000, 11, -2, 2);
         std::vector<float> saved(37000);
         for (int64_t i = 0; i < gm.size(); ++i) {
             gm.at(i) = gs[static_cast<size_t>(i)];
@@ -288,7 +253,7 @@ TEST_F(SoftmaxTest, ManyShortRowsShareTasks) {
         const DLTensor *bin[] = {gm.dl(), ym.dl()};
         DLTensor *bout[] = {gim.dl()};
         ASSERT_EQ(op->backward(bin, bout, row_params), NNF_OK) << nnf_last_error();
-        const std::vector<double> ref = backward_ref(op->name, many, 1, 1.0, gs, saved);
+        const std::vector<double> ref = softmax_backward_ref(op->name, many, 1, 1.0, gs, saved);
         for (int64_t i = 0; i < gim.size(); ++i) {
             ASSERT_TRUE(close(gim.at(i), ref[static_cast<size_t>(i)], 1e-5, 1e-6)) << "backward element " << i;
         }
@@ -296,11 +261,11 @@ TEST_F(SoftmaxTest, ManyShortRowsShareTasks) {
 }
 
 TEST_F(SoftmaxTest, BackwardInPlaceOverGradOutputAndStrided) {
-    for (const rt::OpInfo *op : softmax_ops()) {
+    for (const rt::OpInfo *op : ops_of_family("softmax")) {
         for (int dim : {0, 1}) {
             const std::vector<int64_t> shape = {40, 30};
             TestTensor y(shape), grad(shape), strided_y(shape, {1, 40}), reference(shape);
-            const std::vector<float> xs = random_values(1200, 13), gs = random_values(1200, 14, -2, 2);
+            const std::vector<float> xs = random_floats(1200, 13, -5, 5), gs = random_floats(1200, 14, -2, 2);
             for (int64_t i = 0; i < 1200; ++i) grad.at(i) = gs[static_cast<size_t>(i)];
             const double params[] = {static_cast<double>(dim), 1.0};
             TestTensor x(shape);

@@ -113,6 +113,15 @@ inline void fill_random(TestTensor &t, unsigned seed, double lo = -3, double hi 
     for (int64_t i = 0; i < t.size(); ++i) t.at(i) = static_cast<float>(dist(rng));
 }
 
+// n uniform values in [lo, hi) from a fixed seed, rounded to float.
+inline std::vector<float> random_floats(int64_t n, unsigned seed, double lo, double hi) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<double> dist(lo, hi);
+    std::vector<float> v(static_cast<size_t>(n));
+    for (float &x : v) x = static_cast<float>(dist(rng));
+    return v;
+}
+
 // |got - ref| <= atol + rtol |ref|, NaN only where the reference is NaN.
 inline ::testing::AssertionResult close(double got, double ref, double rtol, double atol) {
     if (std::isnan(ref) || std::isnan(got)) {

@@ -17,6 +17,20 @@
 namespace nnf::test {
 namespace {
 
+// Forward and backward on the GPU, from copies of x, w and grad; y, grad_input and
+// grad_weight come back to the host.
+void run_prelu_on_gpu(TestTensor &x, TestTensor &w, TestTensor &grad, TestTensor &y, TestTensor &grad_input,
+                      TestTensor &grad_weight) {
+    OnDevice dx(x), dw(w), dy(y), dgrad(grad), dgrad_input(grad_input), dgrad_weight(grad_weight);
+    ASSERT_EQ(nnf_prelu_forward(dx.dl(), dw.dl(), dy.dl()), NNF_OK) << nnf_last_error();
+    ASSERT_EQ(nnf_prelu_backward(dgrad.dl(), dx.dl(), dw.dl(), dgrad_input.dl(), dgrad_weight.dl()), NNF_OK)
+        << nnf_last_error();
+    ASSERT_TRUE(gpu_finished());
+    dy.download();
+    dgrad_input.download();
+    dgrad_weight.download();
+}
+
 class CudaPreluTest : public ::testing::Test {
 protected:
     void SetUp() override { NNF_SKIP_WITHOUT_GPU(); }
@@ -28,14 +42,8 @@ protected:
         fill_random(x, 1);
         fill_random(grad, 2, -2, 2);
         fill_random(w, 3, -1, 1);
-        OnDevice dx(x), dy(y), dw(w), dgrad(grad), dgrad_input(grad_input), dgrad_weight(grad_weight);
-        ASSERT_EQ(nnf_prelu_forward(dx.dl(), dw.dl(), dy.dl()), NNF_OK) << nnf_last_error();
-        ASSERT_EQ(nnf_prelu_backward(dgrad.dl(), dx.dl(), dw.dl(), dgrad_input.dl(), dgrad_weight.dl()), NNF_OK)
-            << nnf_last_error();
-        ASSERT_TRUE(gpu_finished());
-        dy.download();
-        dgrad_input.download();
-        dgrad_weight.download();
+        run_prelu_on_gpu(x, w, grad, y, grad_input, grad_weight);
+        if (HasFatalFailure()) return;
         expect_prelu_results(c, x, w, grad, y, grad_input, grad_weight);
     }
 };
@@ -100,14 +108,8 @@ TEST_F(CudaPreluTest, NaNPropagatesAndNegativeZeroKeepsItsSign) {
     }
     w.at(0) = 0.25f;
     w.at(1) = 0.5f;
-    OnDevice dx(x), dw(w), dy(y), dgrad(grad), dgrad_input(grad_input), dgrad_weight(grad_weight);
-    ASSERT_EQ(nnf_prelu_forward(dx.dl(), dw.dl(), dy.dl()), NNF_OK) << nnf_last_error();
-    ASSERT_EQ(nnf_prelu_backward(dgrad.dl(), dx.dl(), dw.dl(), dgrad_input.dl(), dgrad_weight.dl()), NNF_OK)
-        << nnf_last_error();
-    ASSERT_TRUE(gpu_finished());
-    dy.download();
-    dgrad_input.download();
-    dgrad_weight.download();
+    run_prelu_on_gpu(x, w, grad, y, grad_input, grad_weight);
+    if (HasFatalFailure()) return;
     EXPECT_TRUE(std::isnan(y.at(0)));
     EXPECT_TRUE(std::signbit(y.at(1)) && y.at(1) == 0.0f);
     EXPECT_EQ(y.at(2), 2.0f);

@@ -9,50 +9,12 @@
 #include <vector>
 
 #include "cuda/cuda_test_support.h"
-#include "op_table.h"
+#include "op_family.h"
 #include "reference/softmax_reference.h"
 #include "test_tensor.h"
 
 namespace nnf::test {
 namespace {
-
-std::vector<const rt::OpInfo *> softmax_ops() {
-    std::vector<const rt::OpInfo *> result;
-    int count = 0;
-    const rt::OpInfo *ops = rt::op_table(&count);
-    for (int i = 0; i < count; ++i) {
-        if (std::string(ops[i].family) == "softmax") result.push_back(&ops[i]);
-    }
-    return result;
-}
-
-std::vector<float> random_floats(int64_t n, unsigned seed, double lo, double hi) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<double> dist(lo, hi);
-    std::vector<float> v(static_cast<size_t>(n));
-    for (float &x : v) x = static_cast<float>(dist(rng));
-    return v;
-}
-
-// grad_input from the saved output by the textbook Jacobian products, in double (the CPU suite
-// has the same formula, tests/test_softmax.cpp).
-std::vector<double> softmax_backward_ref(const std::string &op, const std::vector<int64_t> &shape, int dim, double beta,
-                                         const std::vector<float> &grad, const std::vector<float> &y) {
-    const size_t n = y.size();
-    const double s = op == "softmin" ? -beta : beta;
-    std::vector<double> row_sum(n, 0.0);
-    for (size_t i = 0; i < n; ++i) {
-        const RowPosition p = row_position(shape, dim, static_cast<int64_t>(i));
-        row_sum[static_cast<size_t>(p.row)] += op == "log_softmax" ? grad[i] : static_cast<double>(grad[i]) * y[i];
-    }
-    std::vector<double> gi(n);
-    for (size_t i = 0; i < n; ++i) {
-        const double sum = row_sum[static_cast<size_t>(row_position(shape, dim, static_cast<int64_t>(i)).row)];
-        gi[i] = op == "log_softmax" ? s * (grad[i] - std::exp(static_cast<double>(y[i])) * sum)
-                                    : s * y[i] * (grad[i] - sum);
-    }
-    return gi;
-}
 
 // The CPU suite's float32 tolerances (tests/test_softmax.cpp): the shift s x - max is rounded to
 // float before exp.
@@ -63,7 +25,7 @@ class CudaSoftmaxTest : public ::testing::Test {
 protected:
     void SetUp() override {
         NNF_SKIP_WITHOUT_GPU();
-        ASSERT_EQ(softmax_ops().size(), 3u) << "softmax, log_softmax and softmin";
+        ASSERT_EQ(ops_of_family("softmax").size(), 3u) << "softmax, log_softmax and softmin";
     }
 
     // Forward on the GPU along `dim` (non-negative) of x = values, then backward from the GPU's
@@ -118,7 +80,7 @@ protected:
 TEST_F(CudaSoftmaxTest, RowsOnEitherSideOfTheWarpToBlockSwitch) {
     // A warp per row up to 1024 elements, a block per row above; 13 rows leave the last block
     // of 8 warps partly empty.
-    for (const rt::OpInfo *op : softmax_ops()) {
+    for (const rt::OpInfo *op : ops_of_family("softmax")) {
         for (int64_t length : {1, 5, 31, 32, 33, 1000, 1024, 1025, 4097, 70001}) {
             SCOPED_TRACE("row length " + std::to_string(length));
             check_contiguous(*op, {13, length}, 1, 1.0, static_cast<unsigned>(length));
@@ -128,7 +90,7 @@ TEST_F(CudaSoftmaxTest, RowsOnEitherSideOfTheWarpToBlockSwitch) {
 }
 
 TEST_F(CudaSoftmaxTest, ColumnsWhenDimsFollowTheReducedOne) {
-    for (const rt::OpInfo *op : softmax_ops()) {
+    for (const rt::OpInfo *op : ops_of_family("softmax")) {
         check_contiguous(*op, {300, 3}, 0, 1.0, 1);      // 3 columns, rows of 300
         check_contiguous(*op, {4, 37, 5}, 1, 1.5, 2);    // outer 4, inner 5
         check_contiguous(*op, {2, 33, 260}, 1, 1.0, 4);  // inner wider than one block of threads
@@ -137,7 +99,7 @@ TEST_F(CudaSoftmaxTest, ColumnsWhenDimsFollowTheReducedOne) {
 }
 
 TEST_F(CudaSoftmaxTest, StridedViewsAndInPlace) {
-    for (const rt::OpInfo *op : softmax_ops()) {
+    for (const rt::OpInfo *op : ops_of_family("softmax")) {
         const std::vector<int64_t> shape = {37, 53};
         const std::vector<float> values = random_floats(37 * 53, 9, -6, 6);
         for (int dim : {0, 1}) {
@@ -153,7 +115,7 @@ TEST_F(CudaSoftmaxTest, StridedViewsAndInPlace) {
 
 TEST_F(CudaSoftmaxTest, InfinitiesAndNaNFollowPyTorchInEveryKernel) {
     const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
-    const rt::OpInfo *softmax = softmax_ops()[0];
+    const rt::OpInfo *softmax = ops_of_family("softmax")[0];
     ASSERT_EQ(std::string(softmax->name), "softmax");
     // Rows of `length` whose first four are {-inf, 1, -inf, 2} (finite, 0 at -inf), all -inf
     // (NaN), +inf (NaN: inf - inf) and NaN (NaN), for the warp, block and columns kernels.
@@ -197,7 +159,7 @@ TEST_F(CudaSoftmaxTest, InfinitiesAndNaNFollowPyTorchInEveryKernel) {
 
 // Runs everywhere: an empty tensor returns before any device work.
 TEST(CudaSoftmaxValidation, EmptyTensorsAreANoOp) {
-    for (const rt::OpInfo *op : softmax_ops()) {
+    for (const rt::OpInfo *op : ops_of_family("softmax")) {
         TestTensor x({0, 5}), y({0, 5});
         DLTensor dx = claimed_on_gpu(x), dy = claimed_on_gpu(y);
         const double params[] = {1.0, 1.0};

@@ -55,4 +55,25 @@ inline std::vector<double> softmax_ref(const std::string &op, const std::vector<
     return y;
 }
 
+// grad_input from the saved output y by the textbook Jacobian products, in double: softmax and
+// softmin s y (g - sum(g y)), log_softmax s (g - exp(y) sum(g)), with s = beta (softmin: -beta).
+inline std::vector<double> softmax_backward_ref(const std::string &op, const std::vector<int64_t> &shape, int dim,
+                                                double beta, const std::vector<float> &grad,
+                                                const std::vector<float> &y) {
+    const size_t n = y.size();
+    const double s = op == "softmin" ? -beta : beta;
+    std::vector<double> row_sum(n, 0.0);
+    for (size_t i = 0; i < n; ++i) {
+        const RowPosition p = row_position(shape, dim, static_cast<int64_t>(i));
+        row_sum[static_cast<size_t>(p.row)] += op == "log_softmax" ? grad[i] : static_cast<double>(grad[i]) * y[i];
+    }
+    std::vector<double> gi(n);
+    for (size_t i = 0; i < n; ++i) {
+        const double sum = row_sum[static_cast<size_t>(row_position(shape, dim, static_cast<int64_t>(i)).row)];
+        gi[i] = op == "log_softmax" ? s * (grad[i] - std::exp(static_cast<double>(y[i])) * sum)
+                                    : s * y[i] * (grad[i] - sum);
+    }
+    return gi;
+}
+
 }  // namespace nnf::test
