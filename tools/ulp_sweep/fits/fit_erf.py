@@ -34,7 +34,11 @@ def R(z):  # erf(a)/a - 1 as a function of z = a^2
     return mp.erf(a) / a - 1
 
 
-def fit(func, lo, hi, center, deg, weight, npts=300):
+def fit(func, lo, hi, center, deg, weight, npts=300, weight_on_argument=False, check_points=3000):
+    """Weighted least squares on Chebyshev nodes in t = x - center, the coefficients rounded to
+    float one at a time and the rest refitted. `weight` takes the function's value, or its
+    argument with weight_on_argument; returns the coefficients and the largest weighted error
+    on check_points points."""
     xs = [(lo + hi) / 2 + (hi - lo) / 2 * mp.cos(mp.pi * (k + 0.5) / npts) for k in range(npts)]
     ys = [func(x) for x in xs]
     fixed = []
@@ -44,41 +48,17 @@ def fit(func, lo, hi, center, deg, weight, npts=300):
         b = mp.matrix(npts, 1)
         for i, x in enumerate(xs):
             t = x - center
-            w = weight(ys[i])
+            w = weight(x if weight_on_argument else ys[i])
             res = ys[i] - sum(mp.mpf(fixed[j]) * t**j for j in range(len(fixed)))
             for j in range(m):
                 A[i, j] = t ** (len(fixed) + j) * w
             b[i] = res * w
         fixed.append(f32(mp.qr_solve(A, b)[0][0]))
     err = 0
-    for x in mp.linspace(lo, hi, 3000):
+    for x in mp.linspace(lo, hi, check_points):
         y = func(x)
         p = sum(mp.mpf(fixed[j]) * (x - center) ** j for j in range(deg + 1))
-        err = max(err, abs(p - y) * weight(y))
-    return fixed, float(err)
-
-
-def fit_weighted_x(func, lo, hi, center, deg, weight, npts=150):
-    """As fit(), with the weight a function of the argument instead of the value."""
-    xs = [(lo + hi) / 2 + (hi - lo) / 2 * mp.cos(mp.pi * (k + 0.5) / npts) for k in range(npts)]
-    ys = [func(x) for x in xs]
-    fixed = []
-    for _ in range(deg + 1):
-        m = deg + 1 - len(fixed)
-        A = mp.matrix(npts, m)
-        b = mp.matrix(npts, 1)
-        for i, x in enumerate(xs):
-            t = x - center
-            w = weight(x)
-            res = ys[i] - sum(mp.mpf(fixed[j]) * t**j for j in range(len(fixed)))
-            for j in range(m):
-                A[i, j] = t ** (len(fixed) + j) * w
-            b[i] = res * w
-        fixed.append(f32(mp.qr_solve(A, b)[0][0]))
-    err = 0
-    for x in mp.linspace(lo, hi, 2000):
-        p = sum(mp.mpf(fixed[j]) * (x - center) ** j for j in range(deg + 1))
-        err = max(err, abs(p - func(x)) * weight(x))
+        err = max(err, abs(p - y) * weight(x if weight_on_argument else y))
     return fixed, float(err)
 
 
@@ -128,7 +108,9 @@ if __name__ == "__main__":
     erfc_f32()
     # erf (float32 kernel): R1 on a < 1 (z = a^2 <= 1), relative to erf(a)/a = 1 + R;
     # g on [1, 3.92] around 2.46, weighted by e^{-a^2} (absolute error of erfc = of erf).
-    c, e = fit_weighted_x(R, 0, 1, 0, 6, lambda z: 1 / (1 + R(z)))
+    c, e = fit(R, 0, 1, 0, 6, lambda z: 1 / (1 + R(z)), npts=150, weight_on_argument=True,
+               check_points=2000)
     print("kErfR1 (erf(a) = a + a R1(a^2), a < 1):", e, c)
-    c, e = fit_weighted_x(g, 1, 3.92, f32(2.46), 8, lambda a: mp.exp(-a * a))
+    c, e = fit(g, 1, 3.92, f32(2.46), 8, lambda a: mp.exp(-a * a), npts=150, weight_on_argument=True,
+               check_points=2000)
     print("kErfG1 (erfc(a) = e^{-a^2} G1(a - 2.46), 1 <= a < 3.92), absolute:", e, c)
