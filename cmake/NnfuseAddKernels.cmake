@@ -3,7 +3,10 @@
 # Compiles the fused kernels of a spec with nnfc at build time and creates <target>, a linkable
 # static library (it links nnfuse::nnfuse) whose include directory has <name>.h. TARGETS are
 # Halide target strings, best first (default: host); several make one multitarget library with
-# runtime dispatch. The spec is a dependency: editing it rebuilds the library.
+# runtime dispatch. One target with the cuda feature (e.g. host-cuda, or
+# x86-64-linux-cuda-cuda_capability_80; sm_70 PTX when no capability is named) adds a CUDA variant
+# of every kernel, run for kDLCUDA tensors; it needs an nnfuse built with CUDA (NNFUSE_HAS_CUDA).
+# The spec is a dependency: editing it rebuilds the library.
 #
 # Works in nnfuse's own build tree (nnfc-compile is a target there) and after find_package(nnfuse)
 # from an install (nnfc-compile is in <prefix>/bin, or wherever NNFUSE_NNFC_COMPILE points).
@@ -23,6 +26,10 @@ function(nnfuse_add_kernels target)
     endif ()
     if (NOT ARG_TARGETS)
         set(ARG_TARGETS host)
+    endif ()
+    if (ARG_TARGETS MATCHES "(^|[-;])cuda($|[-;])" AND DEFINED NNFUSE_HAS_CUDA AND NOT NNFUSE_HAS_CUDA)
+        message(FATAL_ERROR "nnfuse_add_kernels(${target}): TARGETS has a CUDA target, but this nnfuse was built "
+                            "without CUDA (NNFUSE_CUDA=OFF), so its runtime cannot run CUDA kernels")
     endif ()
     if (NOT TARGET nnfuse::nnfuse)
         message(FATAL_ERROR "nnfuse_add_kernels(${target}): nnfuse::nnfuse is not defined (find_package(nnfuse) first)")

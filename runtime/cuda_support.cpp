@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <mutex>
 
 #include "HalideRuntimeCuda.h"
@@ -129,6 +130,28 @@ int run_with_cuda_buffers(int device_id, halide_buffer_t *buffers, int count,
         halide_cuda_detach_device_ptr(nullptr, &buffers[i]);
     }
     return result;
+}
+
+int copy_from_cuda(int device_id, const void *device_address, void *host, int64_t bytes) {
+    // One byte buffer per 1 GiB piece: a halide_dimension_t extent is an int32.
+    constexpr int64_t kPiece = int64_t{1} << 30;
+    for (int64_t offset = 0; offset < bytes; offset += kPiece) {
+        halide_dimension_t dim(0, static_cast<int32_t>(std::min(kPiece, bytes - offset)), 1);
+        halide_buffer_t b = halide_buffer_t();
+        b.host = const_cast<uint8_t *>(static_cast<const uint8_t *>(device_address)) + offset;
+        b.type = halide_type_t(halide_type_uint, 8);
+        b.dimensions = 1;
+        b.dim = &dim;
+        const int result = run_on_cuda(device_id, &b, 1, [&](halide_buffer_t *d) {
+            d->host = static_cast<uint8_t *>(host) + offset;
+            d->set_device_dirty(true);
+            const int r = halide_copy_to_host(nullptr, d);
+            d->host = nullptr;
+            return r;
+        });
+        if (result != 0) return result;
+    }
+    return 0;
 }
 
 }  // namespace nnf::rt

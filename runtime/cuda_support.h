@@ -7,15 +7,12 @@
 #include <type_traits>
 
 #include "HalideRuntime.h"
+#include "nnfuse/detail/kernel_support.h"
 #include "nnfuse/nnfuse.h"
 
 namespace nnf::rt {
 
-// Turns `count` buffers whose `host` fields hold device addresses (as the slicer computed them)
-// into wrapped CUDA device buffers, runs `kernel(context)` and detaches them again. Returns the
-// kernel's result, or a Halide error code if wrapping failed.
-int run_with_cuda_buffers(int device_id, halide_buffer_t *buffers, int count,
-                          int (*kernel)(void *context, halide_buffer_t *buffers), void *context);
+// run_with_cuda_buffers, copy_from_cuda and cuda_driver_available: nnfuse/detail/kernel_support.h.
 
 // run_with_cuda_buffers for any callable `call(halide_buffer_t *wrapped)`.
 template<typename Call>
@@ -25,9 +22,6 @@ int run_on_cuda(int device_id, halide_buffer_t *buffers, int count, Call &&call)
     };
     return run_with_cuda_buffers(device_id, buffers, count, thunk, &call);
 }
-
-// Whether a CUDA driver can be loaded here (cached). On false, *why says why.
-bool cuda_driver_available(const char **why);
 
 // Halide's CUDA device interface, for halide_device_malloc and copies inside run_on_cuda
 // (nullptr in a build without CUDA kernels, whose Halide runtime has no CUDA).

@@ -110,7 +110,7 @@ const char *describe_device(const DLDevice &device, char *text, size_t size) {
 }  // namespace
 
 nnf_status check_devices(const char *function, const TensorArg *args, int count, bool cuda_kernels, Backend *backend,
-                         int *device_id) {
+                         int *device_id, const char *no_cuda_reason) {
     const DLDevice &first = args[0].tensor->device;
     char a[48], b[48];
     for (int i = 0; i < count; ++i) {
@@ -131,10 +131,10 @@ nnf_status check_devices(const char *function, const TensorArg *args, int count,
     *backend = static_cast<Backend>(backend_of(first));
     *device_id = first.device_id;
     if (*backend == Backend::cuda && !cuda_kernels) {
-        return fail(function, NNF_ERR_NOT_BUILT_FOR_TARGET,
-                    "%s is on CUDA device %d, but this build of nnfuse has no CUDA kernels (configure with "
-                    "-DNNFUSE_CUDA=ON)",
-                    args[0].name, first.device_id);
+        return fail(function, NNF_ERR_NOT_BUILT_FOR_TARGET, "%s is on CUDA device %d, but %s", args[0].name,
+                    first.device_id,
+                    no_cuda_reason ? no_cuda_reason
+                                   : "this build of nnfuse has no CUDA kernels (configure with -DNNFUSE_CUDA=ON)");
     }
     return NNF_OK;
 }

@@ -10,10 +10,7 @@
 
 namespace nnf::rt {
 
-struct TensorArg {
-    const char *name;  // the C ABI's argument name, for messages
-    const DLTensor *tensor;
-};
+// TensorArg: nnfuse/detail/kernel_support.h.
 
 inline int64_t abs64(int64_t v) {
     return v < 0 ? -v : v;
@@ -25,15 +22,7 @@ inline int64_t abs64(int64_t v) {
 // aligned when not empty. Returns NNF_OK or the failure (already recorded).
 nnf_status check_tensor(const char *function, const TensorArg &arg);
 
-// Where a call runs: on the CPU, or on one CUDA device (its data pointers are device pointers).
-enum class Backend { cpu, cuda };
-
-// Checks that all `count` (already checked) tensors are on one device that this call can run
-// on: the CPU (kDLCPU, or pinned kDLCUDAHost memory), or CUDA (kDLCUDA, kDLCUDAManaged) when
-// `cuda_kernels`. Mixed devices are NNF_ERR_UNSUPPORTED_DEVICE; CUDA tensors in a build without
-// CUDA kernels are NNF_ERR_NOT_BUILT_FOR_TARGET.
-nnf_status check_devices(const char *function, const TensorArg *args, int count, bool cuda_kernels, Backend *backend,
-                         int *device_id);
+// Backend and check_devices: nnfuse/detail/kernel_support.h.
 
 // Checks that `b` has exactly the shape of `a` (NNF_ERR_SHAPE_MISMATCH otherwise).
 nnf_status check_same_shape(const char *function, const TensorArg &a, const TensorArg &b);

@@ -4,6 +4,8 @@
 //   <out>/lib<prefix>.a         the Halide kernels for every target (multitarget dispatch on x86)
 //                               and the compiled wrappers; link it before libnnfuse.a, whose
 //                               runtime (errors, ISA cap, the one Halide runtime) it uses
+//   <out>/<prefix>_impl_<kernel>_cuda.ptx
+//                               with a CUDA target: each kernel's PTX (also inside the library)
 #pragma once
 
 #include <string>
@@ -18,6 +20,7 @@ struct CompileOptions {
     std::string prefix;
     std::string out_dir;
     // Halide targets, best first ("host" for this machine); a list makes a multitarget library.
+    // At most one has the cuda feature: it adds a CUDA variant of every kernel.
     std::vector<std::string> targets = {"host"};
     // The C++ compiler for the wrappers and its include directories (nnfuse's headers, DLPack).
     std::string cxx;

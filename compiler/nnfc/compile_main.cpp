@@ -19,7 +19,8 @@ int usage() {
     std::cerr << "usage: nnfc compile <spec.nnf> [--targets <t1,t2,...>] --prefix <name> -o <dir> [--cxx <compiler>] "
                  "[-I <include dir>]...\n"
                  "  targets: Halide target strings, best first (default: host); several make a multitarget\n"
-                 "           library with runtime dispatch\n";
+                 "           library with runtime dispatch; one with the cuda feature (host-cuda,\n"
+                 "           x86-64-linux-cuda-cuda_capability_80, ...) adds CUDA variants for kDLCUDA tensors\n";
     return 2;
 }
 

@@ -86,8 +86,13 @@ public:
             dense_ = dense_ && out.output_buffer().dim(0).stride() == 1;
         }
         o = 0;
-        for (Func &out : outputs) schedule_output(out, k_.outputs[o++]);
-        for (size_t i = 0; i < reductions_.size(); ++i) schedule_reduction(reductions_[i], reduction_domains_[i]);
+        if (target_.has_gpu_feature()) {
+            for (Func &out : outputs) schedule_output_gpu(out, k_.outputs[o++]);
+            for (size_t i = 0; i < reductions_.size(); ++i) schedule_reduction_gpu(reductions_[i], reduction_domains_[i]);
+        } else {
+            for (Func &out : outputs) schedule_output(out, k_.outputs[o++]);
+            for (size_t i = 0; i < reductions_.size(); ++i) schedule_reduction(reductions_[i], reduction_domains_[i]);
+        }
 
         result.pipeline = Halide::Pipeline(outputs);
         result.index_checks = index_checks_;
@@ -606,6 +611,83 @@ private:
         }
         partial.vectorize(lane);
         partial.update(0).vectorize(lane);
+    }
+
+    // ---- GPU (CUDA) schedules ----
+    // Every Func runs on the GPU: the kernel's buffers are the caller's device memory, which the
+    // host never reads.
+
+    // Threads per block. A warp's 32 threads take 32 consecutive elements of the innermost dim.
+    static constexpr int kGpuThreads = 256;
+
+    // An output's dims fused into one index, cut into blocks of kGpuThreads threads. The
+    // wrapper limits every tensor to fewer than 2^31 elements, so the fused index fits int32
+    // and the grid's x dimension (2^31 - 1 blocks); the grid's y and z (65535) are not used.
+    // A scalar output is one thread.
+    void schedule_output_gpu(Func out, const TensorDecl &d) {
+        if (d.dims.empty()) {
+            out.gpu_single_thread();
+            return;
+        }
+        Var flat = fuse_all(out, out.args());
+        Var block("block"), thread("thread");
+        out.gpu_tile(flat, block, thread, kGpuThreads, Halide::TailStrategy::GuardWithIf);
+    }
+
+    // Fuses `vars` (innermost first) of `stage` into one Var.
+    static Var fuse_all(Halide::Stage stage, const std::vector<Var> &vars) {
+        Var flat = vars[0];
+        for (size_t i = 1; i < vars.size(); ++i) {
+            Var fused(flat.name() + "_" + vars[i].name());
+            stage.fuse(flat, vars[i], fused);
+            flat = fused;
+        }
+        return flat;
+    }
+
+    // A reduction that keeps dims: one block per kept element (the kept dims fused). Its
+    // kGpuThreads threads split the innermost reduced dim (thread t takes k = t, t + threads,
+    // ..., consecutive threads consecutive elements), each looping over the other reduced dims;
+    // the per-thread partials, rfactored into shared memory, are combined by one thread in a
+    // fixed order (the result does not depend on timing). The same as
+    // schedules/gpu/row_reduction_schedule's block per sum, for any number of dims.
+    void schedule_block_per_element_gpu(Func f, const Halide::RVar &innermost) {
+        Halide::RVar steps("steps"), lanes("lanes");
+        Var lane("lane");
+        // rfactor first: the partials' Func inherits the loop types of f's kept dims.
+        Func partial = f.update(0)
+                           .split(innermost, steps, lanes, kGpuThreads, Halide::TailStrategy::GuardWithIf)
+                           .rfactor(lanes, lane);
+        Var kept = fuse_all(f, f.args());
+        Var kept_update = fuse_all(f.update(0), f.args());
+        f.compute_root().gpu_blocks(kept);
+        f.update(0).gpu_blocks(kept_update);
+        partial.compute_at(f, kept_update).gpu_threads(lane);
+        partial.update(0).gpu_threads(lane);
+    }
+
+    // Reductions are computed once, before the outputs, in their own kernels. A reduction to a
+    // scalar first sums blocks of its domain in parallel: its outermost reduced dim is split
+    // into chunks (single rows when there are several reduced dims; 64K elements of a 1-D
+    // domain), rfactored into one partial per chunk, computed one block per chunk as above; one
+    // thread then adds the partials in order.
+    void schedule_reduction_gpu(Func f, RDom r) {
+        if (!f.args().empty()) {
+            schedule_block_per_element_gpu(f, r[0]);
+            return;
+        }
+        const int outermost = r.dimensions() - 1;
+        const int chunk = r.dimensions() == 1 ? 64 * 1024 : 1;
+        Halide::RVar chunks("chunks"), in_chunk("in_chunk");
+        Var chunk_index("chunk_index");
+        Func partial = f.update(0)
+                           .split(r[outermost], chunks, in_chunk, chunk, Halide::TailStrategy::GuardWithIf)
+                           .rfactor(chunks, chunk_index);
+        f.compute_root().gpu_single_thread();
+        f.update(0).gpu_single_thread();
+        // The chunk's own dims, innermost first: the 1-D domain's in_chunk, or r[0].
+        const std::vector<Halide::RVar> inner = partial.rvars(0);
+        schedule_block_per_element_gpu(partial, inner.front());
     }
 
     const Kernel &k_;

@@ -530,7 +530,17 @@ TEST_F(Validation, RankDtypeNullAndDevice) {
     expect_error(spectest_bias_gelu(&tx, nullptr, &ty), NNF_ERR_INVALID_ARGUMENT, "spectest_bias_gelu: bias is NULL");
     ty.device = {kDLCUDA, 0};
     expect_error(spectest_bias_gelu(&tx, &tb, &ty), NNF_ERR_UNSUPPORTED_DEVICE,
-                 "spectest_bias_gelu: y is on device type 2; this fused kernel runs on the CPU (kDLCPU)");
+                 "spectest_bias_gelu: y is on CUDA device 0 but x is on the CPU; all tensors must share a device");
+    ty.device = {kDLOpenCL, 0};
+    expect_error(spectest_bias_gelu(&tx, &tb, &ty), NNF_ERR_UNSUPPORTED_DEVICE,
+                 "spectest_bias_gelu: y is on device type 4; nnfuse runs on the CPU (kDLCPU) and CUDA (kDLCUDA)");
+#ifndef NNF_SPEC_HAS_CUDA
+    // All on a GPU, but the library was compiled for CPU targets only (no device work is tried).
+    tx.device = tb.device = ty.device = {kDLCUDA, 0};
+    expect_error(spectest_bias_gelu(&tx, &tb, &ty), NNF_ERR_NOT_BUILT_FOR_TARGET,
+                 "spectest_bias_gelu: x is on CUDA device 0, but this fused kernel was compiled without a CUDA target "
+                 "(add one, e.g. host-cuda, to nnfc compile --targets)");
+#endif
 }
 
 TEST_F(Validation, OverlapRules) {

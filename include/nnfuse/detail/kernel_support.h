@@ -10,6 +10,8 @@
 
 #include "nnfuse/nnfuse.h"
 
+struct halide_buffer_t;
+
 namespace nnf::rt {
 
 // Records "<function>: <printf-formatted message>" as this thread's last error and returns
@@ -28,6 +30,37 @@ const char *kernel_error();
 int64_t stride_of(const DLTensor &t, int d);
 char *element0(const DLTensor &t);
 int64_t element_count(const DLTensor &t);
+
+// A tensor argument of a C ABI function: its name in the signature, for messages.
+struct TensorArg {
+    const char *name;
+    const DLTensor *tensor;
+};
+
+// Where a call runs: on the CPU, or on one CUDA device (its data pointers are device pointers).
+enum class Backend { cpu, cuda };
+
+// Checks that all `count` (already checked) tensors are on one device that this call can run
+// on: the CPU (kDLCPU, or pinned kDLCUDAHost memory), or CUDA (kDLCUDA, kDLCUDAManaged) when
+// `cuda_kernels`. Mixed devices are NNF_ERR_UNSUPPORTED_DEVICE; CUDA tensors without CUDA
+// kernels are NNF_ERR_NOT_BUILT_FOR_TARGET, with `no_cuda_reason` (default: this build of
+// nnfuse has none) in the message.
+nnf_status check_devices(const char *function, const TensorArg *args, int count, bool cuda_kernels, Backend *backend,
+                         int *device_id, const char *no_cuda_reason = nullptr);
+
+// Whether a CUDA driver can be loaded here (cached). On false, *why says why.
+bool cuda_driver_available(const char **why);
+
+// Turns `count` buffers whose `host` fields hold device addresses into wrapped CUDA device
+// buffers (in the device's primary context, on this thread's stream: nnf_cuda_set_stream),
+// runs `kernel(context, buffers)` and detaches them again. Returns the kernel's result, or a
+// Halide error code if wrapping failed. A build without CUDA returns an error.
+int run_with_cuda_buffers(int device_id, halide_buffer_t *buffers, int count,
+                          int (*kernel)(void *context, halide_buffer_t *buffers), void *context);
+
+// Copies `bytes` bytes of device memory at `device_address` to `host`, waiting for the copy
+// (and the work queued before it on this thread's stream). Returns 0 or a Halide error code.
+int copy_from_cuda(int device_id, const void *device_address, void *host, int64_t bytes);
 
 // Installs the ISA cap (from nnf_set_max_isa or NNF_MAX_ISA) into Halide's dispatch and
 // freezes it: each multitarget kernel chooses its path once, on its first call.
