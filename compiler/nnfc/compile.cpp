@@ -152,13 +152,15 @@ nnf_status check_arg(const char *fn, const Arg &a) {
     if (reinterpret_cast<uintptr_t>(element0(*t)) % (a.bits / 8) != 0) {
         return fail(fn, NNF_ERR_INVALID_ARGUMENT, "%s data + byte_offset is not %d-byte aligned", a.name, a.bits / 8);
     }
-    // Halide indexes a buffer with int32; fused kernels are not yet sliced like the standard
-    // library's, so a tensor must span fewer than 2^31 elements.
-    int64_t span = 0;
-    for (int d = 0; d < t->ndim; ++d) span += abs64(stride_of(*t, d)) * (t->shape[d] - 1);
-    if (span >= (int64_t{1} << 31)) {
-        return fail(fn, NNF_ERR_INVALID_ARGUMENT,
-                    "%s spans %" PRId64 " elements; fused kernels take tensors spanning fewer than 2^31", a.name, span + 1);
+    // The kernels index with 64-bit arithmetic (Halide's large_buffers), so a tensor may span
+    // any number of elements; but a halide_dimension_t holds each extent and stride in an int32.
+    for (int d = 0; d < t->ndim; ++d) {
+        if (t->shape[d] > INT32_MAX || abs64(stride_of(*t, d)) > INT32_MAX) {
+            return fail(fn, NNF_ERR_INVALID_ARGUMENT,
+                        "%s has extent %" PRId64 " and stride %" PRId64 " in dim %d (%s); fused kernels take extents "
+                        "and strides below 2^31 (view the tensor with more dims)",
+                        a.name, t->shape[d], stride_of(*t, d), d, a.dims[d]);
+        }
     }
     return NNF_OK;
 }
@@ -340,6 +342,14 @@ void make_buffer(const Arg &a, halide_buffer_t *b, halide_dimension_t *dims) {
     b->dim = dims;
 }
 
+// On the GPU an output's (or a reduction's kept) dims are fused into one int32 thread index.
+nnf_status check_cuda_size(const char *fn, const Arg &a) {
+    if (element_count(*a.t) < (int64_t{1} << 31)) return NNF_OK;
+    return fail(fn, NNF_ERR_INVALID_ARGUMENT,
+                "%s has %" PRId64 " elements; on CUDA fused kernels take tensors of fewer than 2^31 elements", a.name,
+                element_count(*a.t));
+}
+
 nnf_status run_kernel(const char *fn, int result) {
     if (result == 0) return NNF_OK;
     return fail(fn, NNF_ERR_RUNTIME_FAILURE, "kernel failed with Halide error %d: %s", result, nnf::rt::kernel_error());
@@ -403,6 +413,9 @@ std::string emit_wrappers(const spec::Spec &spec, const std::string &prefix,
                "    if (!any_output) return NNF_OK;\n";
         if (cuda) {
             out << "    if (backend == Backend::cuda) {\n"
+                   "        for (const Arg &a : args) {\n"
+                   "            if (nnf_status s = check_cuda_size(fn, a)) return s;\n"
+                   "        }\n"
                    "        const char *why = nullptr;\n"
                    "        if (!nnf::rt::cuda_driver_available(&why)) return fail(fn, NNF_ERR_RUNTIME_FAILURE, \"%s\", why);\n"
                    "    }\n";
@@ -452,6 +465,9 @@ TargetPlan parse_targets(const std::vector<std::string> &names) {
     TargetPlan plan;
     for (const std::string &name : names) {
         Halide::Target t = name == "host" ? Halide::get_host_target() : Halide::Target(name);
+        // 64-bit index arithmetic: tensors may span 2^31 elements or more (measured: no cost on
+        // the dense paths, whose addresses are 64-bit anyway).
+        t = t.with_feature(Halide::Target::LargeBuffers);
         if (!t.has_gpu_feature()) {
             plan.cpu.push_back(t.with_feature(Halide::Target::NoRuntime));
             continue;

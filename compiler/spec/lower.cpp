@@ -562,8 +562,9 @@ private:
             return;
         }
         Var outer = out.args()[static_cast<size_t>(rank - 1)];
-        HExpr rows = out.output_buffer().dim(rank - 1).extent();
-        for (int i = 1; i < rank - 1; ++i) rows = rows * out.output_buffer().dim(i).extent();
+        // In int64: with large buffers the rows may number 2^31 or more.
+        HExpr rows = cast<int64_t>(out.output_buffer().dim(rank - 1).extent());
+        for (int i = 1; i < rank - 1; ++i) rows = rows * cast<int64_t>(out.output_buffer().dim(i).extent());
         const HExpr few_long_rows = rows < 8 && row >= 64 * 1024;
         auto schedule = [&](Halide::Stage stage, bool long_rows) {
             if (long_rows) {

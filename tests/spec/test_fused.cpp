@@ -2,6 +2,7 @@
 // composition of the unfused standard-library ops, double-precision formulas, and, for `grad`,
 // central finite differences of those formulas.
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 
 #include <cmath>
 #include <cstring>
@@ -142,6 +143,52 @@ TEST(FusedKernels, StridedViewsAndInPlace) {
         for (int64_t j = 0; j < c; ++j) in_place[static_cast<size_t>(i * c + j)] = storage[static_cast<size_t>(j * n + i)];
     }
     expect_close(in_place, expected, 1e-5, 1e-6, "in place");
+}
+
+// Views whose rows lie 2^30 elements apart span more than 2^31 elements: their offsets overflow
+// int32 index arithmetic. The memory is reserved, not committed (MAP_NORESERVE): only the pages
+// holding the few elements are touched. Results must equal those on compact copies bit for bit.
+TEST(FusedKernels, ViewsSpanningMoreThan2To31Elements) {
+    const int64_t rows = 3, c = 4, row_stride = int64_t{1} << 30;
+    // Two reservations: x, and the outputs (the wrappers reject outputs whose address range
+    // overlaps an input's, even when no element is shared).
+    const size_t bytes = static_cast<size_t>((rows - 1) * row_stride + c) * sizeof(float);
+    void *memory = mmap(nullptr, 2 * bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (memory == MAP_FAILED) GTEST_SKIP() << "cannot reserve " << 2 * bytes << " bytes of address space";
+    float *base = static_cast<float *>(memory);
+    float *out = base + bytes / sizeof(float);
+    const std::vector<float> x = random_values(static_cast<size_t>(rows * c), -6, 6, 40),
+                             bias = random_values(static_cast<size_t>(c), -1, 1, 41);
+    for (int64_t i = 0; i < rows; ++i) {
+        for (int64_t j = 0; j < c; ++j) base[i * row_stride + j] = x[static_cast<size_t>(i * c + j)];
+    }
+    std::vector<int64_t> shape{rows, c}, bias_shape{c}, far_strides{row_stride, 1}, scalar{}, target_shape{rows};
+    DLTensor far_x = tensor(base, shape, {kDLFloat, 32, 1}, far_strides.data());
+    DLTensor far_y = tensor(out, shape, {kDLFloat, 32, 1}, far_strides.data());
+    std::vector<float> compact_x = x, compact_y(x.size());
+    DLTensor tx = tensor(compact_x.data(), shape), ty = tensor(compact_y.data(), shape);
+    DLTensor tb = tensor(const_cast<float *>(bias.data()), bias_shape);
+    ASSERT_EQ(spectest_bias_gelu(&far_x, &tb, &far_y), NNF_OK) << nnf_last_error();
+    ASSERT_EQ(spectest_bias_gelu(&tx, &tb, &ty), NNF_OK) << nnf_last_error();
+    for (int64_t i = 0; i < rows; ++i) {
+        for (int64_t j = 0; j < c; ++j) {
+            EXPECT_EQ(out[i * row_stride + j], compact_y[static_cast<size_t>(i * c + j)]) << i << ", " << j;
+        }
+    }
+    // A reducing kernel with its gradient.
+    std::vector<int64_t> target{3, 0, 2};
+    DLTensor tt = tensor(target.data(), target_shape, kI64);
+    float far_loss = 0, compact_loss = 0;
+    DLTensor tl_far = tensor(&far_loss, scalar), tl = tensor(&compact_loss, scalar);
+    ASSERT_EQ(spectest_scaled_ce(&far_x, &tt, &tl_far, &far_y), NNF_OK) << nnf_last_error();
+    ASSERT_EQ(spectest_scaled_ce(&tx, &tt, &tl, &ty), NNF_OK) << nnf_last_error();
+    EXPECT_EQ(far_loss, compact_loss);
+    for (int64_t i = 0; i < rows; ++i) {
+        for (int64_t j = 0; j < c; ++j) {
+            EXPECT_EQ(out[i * row_stride + j], compact_y[static_cast<size_t>(i * c + j)]) << i << ", " << j;
+        }
+    }
+    munmap(memory, 2 * bytes);
 }
 
 TEST(FusedKernels, BiasGeluGradientsMatchTheUnfusedBackwardAndFiniteDifferences) {
@@ -585,6 +632,18 @@ TEST(FusedValidation, ClassIndicesOutOfRangeAreRejectedBeforeAnyWrite) {
     tt.dtype = {kDLInt, 32, 1};
     EXPECT_EQ(spectest_scaled_ce(&tl, &tt, &tloss, &tg), NNF_ERR_UNSUPPORTED_DTYPE);
     EXPECT_STREQ(nnf_last_error(), "spectest_scaled_ce: target has dtype (code 0, bits 32, lanes 1); expected int64");
+}
+
+TEST(FusedValidation, ExtentsAndStridesMustFitInt32) {
+    std::vector<float> x(12), bias(4), y(12, 42.0f);
+    std::vector<int64_t> shape{3, 4}, bias_shape{4}, strides{int64_t{1} << 31, 1};
+    DLTensor tx = tensor(x.data(), shape, {kDLFloat, 32, 1}, strides.data()), tb = tensor(bias.data(), bias_shape),
+             ty = tensor(y.data(), shape);
+    EXPECT_EQ(spectest_bias_gelu(&tx, &tb, &ty), NNF_ERR_INVALID_ARGUMENT);
+    EXPECT_STREQ(nnf_last_error(),
+                 "spectest_bias_gelu: x has extent 3 and stride 2147483648 in dim 0 (N); fused kernels take extents and "
+                 "strides below 2^31 (view the tensor with more dims)");
+    for (float v : y) EXPECT_EQ(v, 42.0f);
 }
 
 TEST(FusedValidation, EmptyTensors) {
