@@ -16,7 +16,7 @@ struct PointwiseGpuKnobs {
 };
 
 // Schedules `output` (a 2-D Func over (inner, outer)): blocks over the inner dimension and
-// the outer one, threads over inner.
+// the outer one (fused into the grid's x dimension), threads over inner.
 void schedule_pointwise_gpu(Halide::Func output, const PointwiseGpuKnobs &knobs = {});
 
 // Several outputs over the same 2-D domain, none reading another, in one kernel: each is
