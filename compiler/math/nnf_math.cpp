@@ -691,6 +691,170 @@ Expr log_sigmoid(const Expr &x) {
     });
 }
 
+// ---------------------------------------------------------------------------
+// GELU, approximate = "none": x Phi(x) and its derivative Phi(x) + x phi(x), Phi and phi the
+// standard normal CDF and density. One kernel in a = |x| serves both signs and both passes:
+//
+//   Phi(-a) = e^{-a^2/2} g(a),  g(a) = Phi(-a) e^{a^2/2} = sqrt(pi/2) erfcx(a/sqrt2),
+//   Phi(a) = 1 - Phi(-a),       phi(a) = e^{-a^2/2} / sqrt(2 pi),
+//
+// so the derivative shares the exponential: Phi(-a) - a phi(a) = e^{-a^2/2} (g(a) - a/sqrt(2 pi)).
+// g = c M with c = 1/sqrt(2 pi) and M the Mills ratio, smooth and positive, from sqrt(pi/2) at 0
+// to ~1/a. M is evaluated as
+//
+//   M(a) = 1 / (a + h(a)) = R'(a) / (a R'(a) + P'(a)),   h = P'/R' ~ 1/M - a, from sqrt(2/pi) to ~1/a,
+//
+// with P' and R' of degree 4 and positive coefficients, fitted for M's relative error (2^-25.8 with
+// float coefficients; tools/ulp_sweep/fits/fit_gelu.py) on [0, 14.6]. That is one division and no
+// per-lane coefficient selects, where x Phi(x) through erfc(-x/sqrt2) paid erfc's piecewise
+// polynomial, its error-free steps and a Dekker product for x/sqrt2. The form matters: a rational
+// P4/R5 in plain Horner form is as accurate but loses up to 5 half-ULPs in its two chains (for
+// large a every term of both is of the same size), while here an error in R' or P' reaches M damped
+// by h/(a + h) (~1/a^2 for large a), and for small a both chains are dominated by their constant
+// terms: at most 2.7 half-ULPs for M with the last FMA and the division (emulated in float; the
+// whole forward measures 4.1 ULP, docs/math.md).
+// P'(0) = 2 float(c), so that c M(0) = 1/2 exactly with the float c that multiplies M at the end.
+// Working in a itself (not a/sqrt2) keeps the exponent exact: a^2 = hi + lo is an exact product,
+// so e^{-a^2/2} has its relative accuracy down to the underflow (rounding a^2 alone would cost
+// a^2/2 * 2^-24, 9 ULP at a = 13).
+namespace {
+
+const float kGeluP[] = {0.797884583f, 0.365356892f, 0.0914915577f, 0.00959860347f, 9.85323595e-07f};
+const float kGeluR[] = {1.0f, 0.913335741f, 0.394016862f, 0.0906364247f, 0.00964302197f};
+constexpr float kInvSqrt2Pi = 0.398942280401432678f;  // 1/sqrt(2 pi)
+// a is clamped here (NaN kept): at the clamp k = round(-a^2 / (2 ln2)) is exactly -191, so the
+// scale 2^(k+64) built from t's bits is +0 and Phi(-a) e^{64 ln2} comes out exactly 0, as it must
+// for every a >= 14.3 (x Phi(x) and x phi(x) round to 0 there for x = -a; for large |x| the
+// products with x are then 0, or NaN for infinite x, as PyTorch's). k >= -191 for every
+// a <= 16.27, so the exponent field never wraps. For x > 0 the clamp only changes Phi(x) = 1 - 0.
+constexpr float kGeluClamp = 16.27f;
+
+Expr horner_array(const Expr &x, const float *c, int n) {
+    Expr r = F(c[n - 1]);
+    for (int i = n - 2; i >= 0; --i) r = r * x + F(c[i]);
+    return r;
+}
+
+// body(a, s, m, w) with a = |x| (not clamped), e^{-a^2/2} 2^64 = (1 + s) w (w = 2^(k+64)) and
+// m = M(a) (so g(a) = c m), for a clamped to [2^-30, kGeluClamp]. The 2^64 keeps the products
+// normal down to the clamp (e^{-a^2/2} alone is subnormal from a = 13.2, and every x86 operation
+// on a subnormal takes a microcode assist); the lower bound keeps a^2 and its rounding error normal
+// (x = 0 gives a = 2^-30, which changes nothing: M and e^{-a^2/2} are flat there, and x itself
+// multiplies the result).
+Expr gelu_core(const Expr &x,
+               const std::function<Expr(const Expr &, const Expr &, const Expr &, const Expr &)> &body) {
+    return bind(from_bits(abs_bits(x)), [&](const Expr &a) {
+        Expr a_lo = Halide::strict_float(Halide::max(F(0x1p-30f), a));
+        return bind(min_keep_nan(F(kGeluClamp), a_lo), [&](const Expr &ac) {
+            // a^2 = hi + lo exactly. With FMA, lo = (2a)(a/2) - hi, the factors made by exponent
+            // increments so that LLVM sees no a * a to share with hi (it would merge the two
+            // products and drop the FMA, as in erfc); without FMA (SSE2), Dekker's product.
+            return bind(Halide::strict_float(ac * ac), [&](const Expr &hi) {
+                Expr two_a = from_bits(bits(ac) + I32(0x00800000));
+                Expr half_a = from_bits(bits(ac) - I32(0x00800000));
+                Expr ah = from_bits(bits(ac) & I32(int32_t(0xfffff000u)));
+                Expr al = ac - ah;
+                Expr dekker = Halide::strict_float(((ah * ah - hi) + (ah + ah) * al) + al * al);
+                return bind(select(x86_without_fma(), dekker, two_a * half_a - hi), [&](const Expr &lo) {
+                    // e^{-a^2/2} = 2^k e^{R/2}, k = round(-hi / (2 ln2)) in [-191, 0], R = -a^2 - 2k ln2
+                    // = R_hi + R_lo: R_hi = -hi - k (2 ln2_hi) is exact (k 2ln2_hi has at most 23 bits,
+                    // and the difference cancels by Sterbenz), R_lo = -lo - k (2 ln2_lo) is below 3e-4.
+                    return bind(hi * F(-0.5f * kLog2e) + F(kRoundBias(127 + 64)), [&](const Expr &t) {
+                        return bind(Halide::strict_float(t - F(kRoundBias(127 + 64))), [&](const Expr &kf) {
+                            return bind(kf * F(-2.0f * kLn2Hi) - hi, [&](const Expr &rh) {
+                                return bind(kf * F(-2.0f * kLn2Lo) - lo, [&](const Expr &rl) {
+                                    // R rounded costs at most 2^-26 relative in e^{R/2} (|R/2| < 0.35).
+                                    return bind(Halide::strict_float(rh + rl), [&](const Expr &r) {
+                                        // e^{R/2} = kExpM1(-R/2) (degree 6, 2^-28.3) = 1 + s,
+                                        // s = R S(R) with kExpM1Tail's coefficients times (-1/2)^(i+1)
+                                        // (exact). 1 + s is never rounded: body multiplies by it as
+                                        // y + y s, one FMA, instead of rounding 1 + s and then the
+                                        // product (s's own rounding is damped by |s| / (1 + s) < 0.6).
+                                        float c[6];
+                                        float scale = -0.5f;
+                                        int i = 0;
+                                        for (float v : kExpM1Tail) c[i++] = v * scale, scale *= -0.5f;
+                                        Expr sv = r * horner_array(r, c, 6);
+                                        // M = R' / (a R' + P'): both chains run in parallel, then one
+                                        // FMA and one division. P' goes through a strict P' + 0 (one
+                                        // vaddps; a strict max(0, P') made LLVM drop the FMA) so that
+                                        // LLVM cannot see its Horner form: under fast-math it factored
+                                        // a out of a R' + a (P' - p0) and evaluated a R' + P' as one
+                                        // Horner chain of degree 5, which loses the damping above
+                                        // (measured: 5.3 ULP instead of 4.1).
+                                        Expr m = bind(horner_array(ac, kGeluR, 5), [&](const Expr &rv) {
+                                            return bind(horner_array(ac, kGeluP, 5), [&](const Expr &pv) {
+                                                return bind(Halide::strict_float(pv + F(0.0f)), [&](const Expr &pm) {
+                                                    return rv / (ac * rv + pm);
+                                                });
+                                            });
+                                        });
+                                        return bind(sv, [&](const Expr &s) {
+                                            return bind(m, [&](const Expr &mv) {
+                                                return body(a, s, mv, pow2_from_rounded(t));
+                                            });
+                                        });
+                                    });
+                                });
+                            });
+                        });
+                    });
+                });
+            });
+        });
+    });
+}
+
+// y (1 + s) rounded once: y + y s as one FMA. The product is bound first, because Halide's
+// simplifier rewrites y + y s as y (s + 1), which would round s + 1.
+Expr times_one_plus(const Expr &y, const Expr &s) {
+    return bind(y, [&](const Expr &yv) { return bind(yv * s, [&](const Expr &ys) { return yv + ys; }); });
+}
+
+}  // namespace
+
+Expr gelu(const Expr &x) {
+    return bind(x, [](const Expr &xv) {
+        return gelu_core(xv, [&](const Expr &, const Expr &s, const Expr &m, const Expr &w) {
+            // q = Phi(-a) 2^64 / c = m (1 + s) w (w exact: one rounding after m). c = float(1/sqrt(2 pi))
+            // comes last, in the constant c 2^-64 or in an FMA:
+            //   x < 0:  x Phi(x) = (x q) (c 2^-64), the product rounded while it is normal (q c 2^-64
+            //           first would be subnormal from x = -13.03, where x Phi(x) is still normal);
+            //   x >= 0: x (1 - Phi(-a)) with 1 - Phi(-a) = (2^64 - c q) 2^-64, one FMA and no subnormal
+            //           product (Phi(-a) itself is one from a = 13.03 on).
+            // Strict, so that neither Halide nor LLVM reassociates the scalings (x 2^64 would
+            // overflow for large x).
+            return bind(times_one_plus(m, s) * w, [&](const Expr &q) {
+                // (bound first: strict_float would reach into it and forbid the FMA)
+                return bind(mul_add_rounded_once(-q, F(kInvSqrt2Pi), F(0x1p64f)), [&](const Expr &one_minus) {
+                    Expr negative = (xv * q) * F(kInvSqrt2Pi * 0x1p-64f);
+                    Expr positive = xv * (one_minus * F(0x1p-64f));
+                    return Halide::strict_float(select(is_negative(xv), negative, positive));
+                });
+            });
+        });
+    });
+}
+
+Expr gelu_derivative(const Expr &x) {
+    return bind(x, [](const Expr &xv) {
+        return gelu_core(xv, [&](const Expr &a, const Expr &s, const Expr &m, const Expr &w) {
+            // Phi(-a) - a phi(a) = c e^{-a^2/2} (M - a); d = (M - a) (1 + s) w = that 2^64 / c, and the
+            // derivative is d (c 2^-64) for x < 0 and 1 - c d 2^-64 = (2^64 - c d) 2^-64 for x >= 0
+            // (as in gelu). M - a has a zero at a = 0.7518 (gelu's minimum), where only its absolute
+            // error (~1e-7) matters. a is the unclamped |x|: for infinite x, w = 0 and d = inf * 0 =
+            // NaN, as PyTorch's Phi(x) + x phi(x); for finite a beyond the clamp, d = 0.
+            return bind(times_one_plus(m - a, s) * w, [&](const Expr &d) {
+                return bind(mul_add_rounded_once(-d, F(kInvSqrt2Pi), F(0x1p64f)), [&](const Expr &one_minus) {
+                    Expr negative = d * F(kInvSqrt2Pi * 0x1p-64f);
+                    Expr positive = one_minus * F(0x1p-64f);
+                    return Halide::strict_float(select(is_negative(xv), negative, positive));
+                });
+            });
+        });
+    });
+}
+
 const std::vector<FunctionInfo> &functions() {
     static const std::vector<FunctionInfo> table = {
         {"exp", &exp, 1.0},         {"expm1", &expm1, 1.0},       {"log", &log, 1.0},

@@ -41,6 +41,13 @@ Halide::Expr softplus(const Halide::Expr &x);
 // log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)).
 Halide::Expr log_sigmoid(const Halide::Expr &x);
 
+// GELU with approximate = "none": x Phi(x), Phi the standard normal CDF, and its derivative
+// Phi(x) + x phi(x). Both keep their relative accuracy in the negative tail (where PyTorch's
+// (1 + erf(x/sqrt2))/2 cancels) down to the underflow; NaN gives NaN, +-inf as PyTorch's formulas
+// (gelu(inf) = inf, gelu(-inf) = NaN, derivative NaN at both).
+Halide::Expr gelu(const Halide::Expr &x);
+Halide::Expr gelu_derivative(const Halide::Expr &x);
+
 // The functions above as a table, for tools, tests and benchmarks.
 struct FunctionInfo {
     const char *name;

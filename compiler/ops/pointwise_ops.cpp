@@ -1,7 +1,5 @@
 #include "ops/pointwise_ops.h"
 
-#include <cstdint>
-#include <cstring>
 #include <limits>
 #include <stdexcept>
 
@@ -223,43 +221,8 @@ Expr sigmoid_backward(const Expr &grad, const Expr &y, const PointwiseParams &) 
     return grad * (y * (1.0f - y));
 }
 
-constexpr float kSqrt1_2 = 0.70710678118654752440f;
-constexpr float kInvSqrt2Pi = 0.39894228040143267794f;  // 1/sqrt(2 pi)
 constexpr float kSqrt2OverPi = 0.79788456080286535588f;
 constexpr float kGeluKappa = 0.044715f;
-
-// The high 12 significant bits of a float (the rest zero), for Dekker's exact product.
-Expr high_half(const Expr &v) {
-    return reinterpret(Halide::Float(32), reinterpret(Halide::UInt(32), v) & Halide::UInt(32).max() << 12);
-}
-float high_half(float v) {
-    uint32_t bits;
-    std::memcpy(&bits, &v, 4);
-    bits &= 0xfffff000u;
-    std::memcpy(&v, &bits, 4);
-    return v;
-}
-
-// Phi(x) = erfc(-x/sqrt2)/2. Unlike PyTorch's (1 + erf(x/sqrt2))/2 it does not cancel to 0
-// for x below about -5, so gelu keeps its relative accuracy in the negative tail.
-// Rounding z = -x/sqrt2 to float alone would cost 2 z^2 ulp there (1e-5 relative at x = -13),
-// so z = z_hi + z_lo is carried exactly (Dekker's product, strict_float) and
-// erfc(z_hi + z_lo) = erfc(z_hi) (1 - 2 z_hi z_lo) to first order, with erfc'/erfc ~ -2z
-// (off by at most 1.2 z_lo, under 0.2 ulp, for small z). For z <= 0 (x > 0) erfc lies in
-// (1, 2] and barely depends on z's last bit, so the correction is skipped.
-Expr normal_cdf(const Expr &x) {
-    constexpr float kSqrt1_2Hi = 0.70710677f;     // float(1/sqrt2)
-    constexpr float kSqrt1_2Lo = 1.21016175e-08f;  // 1/sqrt2 - kSqrt1_2Hi
-    const float c_hh = high_half(kSqrt1_2Hi), c_hl = kSqrt1_2Hi - c_hh;
-    Expr x_h = high_half(x), x_l = ieee(x - x_h);
-    Expr product = x * kSqrt1_2Hi;  // rounded; the exact x * kSqrt1_2Hi is product + error
-    Expr error = ieee(((x_h * c_hh - product) + x_h * c_hl + x_l * c_hh) + x_l * c_hl);
-    Expr z_hi = -product;
-    Expr z_lo = -(error + x * kSqrt1_2Lo);
-    Expr tail = math::erfc(z_hi);
-    // erfc(z) underflows to 0 beyond z = 10.1; the bound also keeps z_hi * z_lo finite.
-    return 0.5f * select(z_hi > 0.0f && z_hi < 11.0f, tail * (1.0f - 2.0f * z_hi * z_lo), tail);
-}
 
 // 0.5 x (1 + tanh(u)) = x sigmoid(2u): the same value without the cancellation of 1 + tanh(u)
 // for negative u.
@@ -290,7 +253,10 @@ Expr gelu_forward(const Expr &x, const PointwiseParams &params) {
         // Above the clamp sigmoid(80) is exactly 1: x sigmoid(t) is x there.
         return select(gelu_tanh_saturated_below(x), Halide::strict_float(x * 0.0f), x * math::sigmoid(gelu_tanh_argument(x)));
     }
-    return x * normal_cdf(x);
+    // x Phi(x) from one kernel in |x| (math::gelu, docs/math.md): unlike PyTorch's
+    // 0.5 x (1 + erf(x/sqrt2)) it does not cancel to 0 below x = -5.9, so gelu keeps its relative
+    // accuracy in the negative tail down to the underflow.
+    return math::gelu(x);
 }
 
 Expr gelu_backward(const Expr &grad, const Expr &x, const PointwiseParams &params) {
@@ -313,8 +279,8 @@ Expr gelu_backward(const Expr &grad, const Expr &x, const PointwiseParams &param
                               s + 2.0f * x * s * one_minus_s * du);
         return grad * bracket;
     }
-    Expr pdf = kInvSqrt2Pi * math::exp(-0.5f * x * x);
-    return grad * (normal_cdf(x) + x * pdf);
+    // Phi(x) + x phi(x), with Phi and phi sharing one exponential (math::gelu_derivative).
+    return grad * math::gelu_derivative(x);
 }
 
 const std::map<std::string, PointwiseAlgorithm> &algorithms() {
