@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <initializer_list>
+#include <memory>
 #include <limits>
 #include <string>
 #include <vector>
@@ -34,16 +36,27 @@ std::string shape_string(const DLTensor &t) {
     return s + "]";
 }
 
-std::string shape_string(const std::vector<int64_t> &shape) {
+// A shape in place (no heap: a small call's whole budget is a few hundred nanoseconds).
+struct Shape {
+    int64_t extent[NNF_MAX_DIMS] = {};
+    int rank = 0;
+    Shape() = default;
+    Shape(std::initializer_list<int64_t> e) {
+        for (int64_t v : e) extent[rank++] = v;
+    }
+    void push_back(int64_t v) { extent[rank++] = v; }
+};
+
+std::string shape_string(const Shape &shape) {
     std::string s = "[";
-    for (size_t d = 0; d < shape.size(); ++d) s += (d ? ", " : "") + std::to_string(shape[d]);
+    for (int d = 0; d < shape.rank; ++d) s += (d ? ", " : "") + std::to_string(shape.extent[d]);
     return s + "]";
 }
 
-bool has_shape(const DLTensor &t, const std::vector<int64_t> &shape) {
-    if (t.ndim != static_cast<int>(shape.size())) return false;
+bool has_shape(const DLTensor &t, const Shape &shape) {
+    if (t.ndim != shape.rank) return false;
     for (int d = 0; d < t.ndim; ++d) {
-        if (t.shape[d] != shape[static_cast<size_t>(d)]) return false;
+        if (t.shape[d] != shape.extent[d]) return false;
     }
     return true;
 }
@@ -320,20 +333,259 @@ struct ViewTensor {
     int64_t stride[NNF_MAX_DIMS + 1] = {};
 };
 
-int64_t read_target(const ViewTensor &t, int64_t offset) {
-    int64_t v;
-    std::memcpy(&v, t.base + offset * 8, sizeof v);
-    return v;
-}
-
 // Row-major coordinates of row `r` over `shape`, as "[n, d1, ...]" ("[]" for a 0-d target).
-std::string position_string(int64_t r, const std::vector<int64_t> &shape) {
-    std::vector<int64_t> index(shape.size());
-    for (size_t d = shape.size(); d-- > 0;) {
-        index[d] = shape[d] ? r % shape[d] : 0;
-        r = shape[d] ? r / shape[d] : 0;
+std::string position_string(int64_t r, const Shape &shape) {
+    Shape index = shape;
+    for (int d = shape.rank; d-- > 0;) {
+        index.extent[d] = shape.extent[d] ? r % shape.extent[d] : 0;
+        r = shape.extent[d] ? r / shape.extent[d] : 0;
     }
     return shape_string(index);
+}
+
+// ---- Class-index rows on the host --------------------------------------------------------------
+//
+// The class indices are walked here, not in a Halide kernel: every index must be checked before
+// anything is written, and nll_loss's forward is nothing but a gather (one load per row; no
+// arithmetic for a vectorizer to win). Profiled on 64 rows of 1024 classes, the old sequence (an
+// index check with a multi-index offset recomputed per row and a Neumaier sum of the weights
+// with a branch per row, a heap vector of row losses, a Halide call, a second Neumaier sum)
+// spent half of its 1.6 us outside the kernel. nll_loss's mean and sum now check, gather and sum
+// in one pass into locals, and write the output only when every index was good.
+
+// The rows (the input's shape without its class dim) in row-major order, with each tensor's
+// element stride per row dim. A 1-D input's single row is rank 1, extent 1.
+struct RowGeometry {
+    int rank = 1;
+    int64_t extent[NNF_MAX_DIMS] = {1};
+    int64_t x_stride[NNF_MAX_DIMS] = {}, target_stride[NNF_MAX_DIMS] = {}, out_stride[NNF_MAX_DIMS] = {};
+    const float *x = nullptr;
+    const int64_t *target = nullptr;
+    float *out = nullptr;
+    const float *weight = nullptr;  // nullptr: unweighted
+    int64_t x_class_stride = 0, weight_stride = 0, classes = 0, ignore_index = 0;
+};
+
+// One run: `n` consecutive rows along the innermost row dim.
+struct RowRun {
+    const float *x;
+    const int64_t *target;
+    float *out;
+    int64_t x_step, target_step, out_step, n;
+};
+
+// Calls run(first_row, RowRun) for the runs covering rows [first, first + count) in row-major
+// order; stops at the first run that returns a row >= 0 (a bad index) and returns that row, or -1.
+template<typename Run>
+int64_t walk_rows(const RowGeometry &g, int64_t first, int64_t count, Run &&run) {
+    int64_t index[NNF_MAX_DIMS];
+    int64_t r = first;
+    for (int d = g.rank; d-- > 0;) {
+        index[d] = r % g.extent[d];
+        r /= g.extent[d];
+    }
+    const int inner = g.rank - 1;
+    int64_t row = first;
+    while (count > 0) {
+        int64_t xo = 0, to = 0, oo = 0;
+        for (int d = 0; d < g.rank; ++d) {
+            xo += index[d] * g.x_stride[d];
+            to += index[d] * g.target_stride[d];
+            oo += index[d] * g.out_stride[d];
+        }
+        const int64_t n = std::min(count, g.extent[inner] - index[inner]);
+        const RowRun run_at{g.x + xo, g.target + to, g.out ? g.out + oo : nullptr, g.x_stride[inner],
+                            g.target_stride[inner], g.out_stride[inner], n};
+        const int64_t bad = run(row, run_at);
+        if (bad >= 0) return bad;
+        row += n;
+        count -= n;
+        index[inner] += n;
+        for (int d = inner; d > 0 && index[d] >= g.extent[d]; --d) {
+            index[d] = 0;
+            ++index[d - 1];
+        }
+    }
+    return -1;
+}
+
+// Rows per chunk: the unit of the host passes' parallel tasks and of their partial sums. Fixed,
+// whatever the thread count, so the partials (summed plainly in double within a chunk, then
+// added in chunk order with compensation) give the same bits on every thread count. 2048 rows
+// of double sums lose nothing a float result can show.
+constexpr int64_t kRowsPerChunk = 2048;
+// Host passes over fewer rows than this run on the calling thread: a thread-pool hand-off costs
+// microseconds, a row a few nanoseconds.
+constexpr int64_t kRowsForThreads = 4 * kRowsPerChunk;
+
+// What a chunk of rows gives: the first bad index's row (-1: none), the rows kept (not
+// ignore_index), their summed weight (weighted only) and their summed loss (nll_loss only).
+struct ChunkSums {
+    int64_t first_bad = -1;
+    int64_t kept = 0;
+    double weight = 0, loss = 0;
+};
+
+bool index_is_bad(int64_t t, int64_t classes) {
+    return static_cast<uint64_t>(t) >= static_cast<uint64_t>(classes);
+}
+
+// The index check of a run and its kept rows' count or summed weight. Branch-free but for the
+// bad index: ignored rows are common in padded batches.
+template<bool kWeighted>
+int64_t check_run(const RowGeometry &g, int64_t row0, const RowRun &r, ChunkSums *sums) {
+    int64_t kept = 0;
+    double w0 = 0, w1 = 0;
+    int64_t j = 0;
+    for (; j < r.n; ++j) {
+        const int64_t t = r.target[j * r.target_step];
+        const bool keep = t != g.ignore_index;
+        if (keep && index_is_bad(t, g.classes)) break;
+        kept += keep;
+        if (kWeighted) {
+            const int64_t c = keep ? t : 0;  // in range: the load needs no branch
+            const double w = keep ? static_cast<double>(g.weight[c * g.weight_stride]) : 0.0;
+            ((j & 1) ? w1 : w0) += w;
+        }
+    }
+    sums->kept += kept;
+    sums->weight += w0 + w1;
+    return j < r.n ? row0 + j : -1;
+}
+
+// nll_loss's row loss, as the Halide kernel's (ops::nll_loss): -w_t x_t in float, 0 when ignored.
+template<bool kWeighted>
+float nll_row_loss(const RowGeometry &g, const float *x, int64_t t, bool keep) {
+    const int64_t c = keep ? t : 0;  // an ignored row reads its (in-range) class 0, unused
+    const float w = kWeighted ? g.weight[c * g.weight_stride] : 1.0f;
+    const float loss = -w * x[c * g.x_class_stride];
+    return keep ? loss : 0.0f;
+}
+
+// nll_loss's reduced forward on a run: check, gather and sum in one pass. Four accumulators:
+// the loads of later rows (cache misses on a large input) are not held up behind one chain of
+// double adds. On 64K rows of 1024 classes each row's load is a TLB miss (a page walk, nested in
+// a VM) and dominates (83% of the time in the gather's load, perf); software prefetching 8 to
+// 128 rows ahead gained nothing measurable, so there is none.
+template<bool kWeighted>
+int64_t nll_sum_run(const RowGeometry &g, int64_t row0, const RowRun &r, ChunkSums *sums) {
+    double loss[4] = {0, 0, 0, 0}, weight[4] = {0, 0, 0, 0};
+    int64_t kept = 0;
+    int64_t j = 0;
+    auto one = [&](int64_t k, int lane) {
+        const int64_t t = r.target[k * r.target_step];
+        const bool keep = t != g.ignore_index;
+        if (keep && index_is_bad(t, g.classes)) return false;
+        kept += keep;
+        loss[lane] += nll_row_loss<kWeighted>(g, r.x + k * r.x_step, t, keep);
+        if (kWeighted) weight[lane] += keep ? static_cast<double>(g.weight[(keep ? t : 0) * g.weight_stride]) : 0.0;
+        return true;
+    };
+    bool good = true;
+    for (; good && j + 4 <= r.n; j += 4) {
+        good = one(j, 0) && one(j + 1, 1) && one(j + 2, 2) && one(j + 3, 3);
+    }
+    if (good) {
+        for (; j < r.n; ++j) {
+            if (!one(j, 0)) {
+                good = false;
+                break;
+            }
+        }
+    }
+    sums->kept += kept;
+    sums->loss += (loss[0] + loss[1]) + (loss[2] + loss[3]);
+    sums->weight += (weight[0] + weight[1]) + (weight[2] + weight[3]);
+    if (good) return -1;
+    // The unrolled loop stopped in a group of four: the first bad row of that group.
+    for (j = std::max<int64_t>(0, j - 4);; ++j) {
+        const int64_t t = r.target[j * r.target_step];
+        if (t != g.ignore_index && index_is_bad(t, g.classes)) return row0 + j;
+    }
+}
+
+// nll_loss's reduction none, after the check: the per-row losses.
+template<bool kWeighted>
+int64_t nll_write_run(const RowGeometry &g, const RowRun &r) {
+    for (int64_t j = 0; j < r.n; ++j) {
+        const int64_t t = r.target[j * r.target_step];
+        r.out[j * r.out_step] = nll_row_loss<kWeighted>(g, r.x + j * r.x_step, t, t != g.ignore_index);
+    }
+    return -1;
+}
+
+// Runs chunk(c, first_row, count) for every chunk of `rows`, on Halide's thread pool (the one
+// nnf_set_num_threads sizes) when there are enough rows to pay for it.
+template<typename Chunk>
+int for_each_row_chunk(int64_t rows, Chunk &&chunk) {
+    const int64_t chunks = (rows + kRowsPerChunk - 1) / kRowsPerChunk;
+    auto one = [&](int64_t c) {
+        const int64_t first = c * kRowsPerChunk;
+        chunk(c, first, std::min(kRowsPerChunk, rows - first));
+    };
+    if (rows < kRowsForThreads || chunks > std::numeric_limits<int32_t>::max()) {
+        for (int64_t c = 0; c < chunks; ++c) one(c);
+        return 0;
+    }
+    using One = decltype(one);
+    auto task = [](void *, int c, uint8_t *closure) {
+        (*reinterpret_cast<One *>(closure))(c);
+        return 0;
+    };
+    return halide_do_par_for(nullptr, task, 0, static_cast<int>(chunks), reinterpret_cast<uint8_t *>(&one));
+}
+
+// Sums per chunk, then combined in chunk order (the same bits on every thread count). A small
+// call keeps its one chunk on the stack.
+struct ChunkTotals {
+    int64_t first_bad = -1;
+    int64_t kept = 0;
+    CompensatedSum weight, loss;
+};
+
+template<typename PerChunk>
+int sum_row_chunks(int64_t rows, PerChunk &&per_chunk, ChunkTotals *totals) {
+    const int64_t chunks = (rows + kRowsPerChunk - 1) / kRowsPerChunk;
+    ChunkSums local[4];
+    std::unique_ptr<ChunkSums[]> heap;
+    ChunkSums *sums = local;
+    if (chunks > 4) {
+        heap.reset(new ChunkSums[static_cast<size_t>(chunks)]);
+        sums = heap.get();
+    }
+    const int result = for_each_row_chunk(rows, [&](int64_t c, int64_t first, int64_t count) {
+        ChunkSums &s = sums[c];
+        s.first_bad = per_chunk(first, count, &s);
+    });
+    if (result) return result;
+    for (int64_t c = 0; c < chunks; ++c) {
+        const ChunkSums &s = sums[c];
+        if (s.first_bad >= 0) {
+            totals->first_bad = s.first_bad;
+            return 0;
+        }
+        totals->kept += s.kept;
+        totals->weight.add(s.weight);
+        totals->loss.add(s.loss);
+    }
+    return 0;
+}
+
+// Sums `n` floats: plainly in double within chunks of kRowsPerChunk, the chunks with
+// compensation (the row losses of a reduced cross_entropy).
+double sum_floats(const float *v, int64_t n) {
+    CompensatedSum total;
+    for (int64_t first = 0; first < n; first += kRowsPerChunk) {
+        const int64_t end = std::min(n, first + kRowsPerChunk);
+        double s[4] = {0, 0, 0, 0};
+        int64_t j = first;
+        for (; j + 4 <= end; j += 4) {
+            for (int k = 0; k < 4; ++k) s[k] += static_cast<double>(v[j + k]);
+        }
+        for (; j < end; ++j) s[0] += static_cast<double>(v[j]);
+        total.add((s[0] + s[1]) + (s[2] + s[3]));
+    }
+    return total.value();
 }
 
 }  // namespace
@@ -399,13 +651,13 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
     }
     const int class_dim = input.ndim == 1 ? 0 : 1;
     const int64_t C = input.shape[class_dim];
-    std::vector<int64_t> row_shape;
+    Shape row_shape, input_shape;
     for (int d = 0; d < input.ndim; ++d) {
         if (d != class_dim) row_shape.push_back(input.shape[d]);
+        input_shape.push_back(input.shape[d]);
     }
-    std::vector<int64_t> input_shape(input.shape, input.shape + input.ndim);
     int64_t rows = 1;
-    for (int64_t e : row_shape) rows *= e;
+    for (int d = 0; d < row_shape.rank; ++d) rows *= row_shape.extent[d];
     if (indices && !has_shape(*target, row_shape)) {
         return fail(function, NNF_ERR_SHAPE_MISMATCH, "target has shape %s but input %s needs class indices of shape %s",
                     shape_string(*target).c_str(), shape_string(input).c_str(), shape_string(row_shape).c_str());
@@ -515,33 +767,110 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
         weight_view.base = element0(*call.weight);
         weight_view.stride[1] = stride_of(*call.weight, 0);
     }
-    CompensatedSum weight_sum;
-    if (indices) {
-        std::vector<int64_t> index(row_shape.size(), 0);
-        for (int64_t r = 0; r < rows; ++r) {
-            int64_t offset = 0;
-            for (size_t d = 0; d < row_shape.size(); ++d) offset += index[d] * stride_of(*target, static_cast<int>(d));
-            const int64_t t = read_target(target_view, offset);
-            if (t != call.ignore_index) {
-                if (t < 0 || t >= C) {
-                    return fail(function, NNF_ERR_INDEX_OUT_OF_RANGE,
-                                "target%s = %" PRId64 " is out of range for %" PRId64 " classes (ignore_index %" PRId64 ")",
-                                position_string(r, row_shape).c_str(), t, C, call.ignore_index);
-                }
-                weight_sum.add(call.weight ? static_cast<double>(*reinterpret_cast<const float *>(
-                                                 weight_view.base + t * weight_view.stride[1] * 4))
-                                           : 1.0);
-            }
-            for (size_t d = row_shape.size(); d-- > 0;) {
-                if (++index[d] < row_shape[d]) break;
-                index[d] = 0;
+    // The rows as the host walks them (class indices only).
+    RowGeometry geometry;
+    if (indices && !empty) {
+        if (row_shape.rank > 0) {
+            geometry.rank = row_shape.rank;
+            for (int d = 0; d < row_shape.rank; ++d) {
+                geometry.extent[d] = row_shape.extent[d];
+                geometry.x_stride[d] = stride_of(input, d == 0 ? 0 : d + 1);
+                geometry.target_stride[d] = stride_of(*target, d);
+                if (want_loss && none) geometry.out_stride[d] = stride_of(*call.output, d);
             }
         }
+        geometry.x = reinterpret_cast<const float *>(element0(input));
+        geometry.target = reinterpret_cast<const int64_t *>(element0(*target));
+        if (want_loss && none) geometry.out = float_at(*call.output);
+        if (call.weight) {
+            geometry.weight = float_at(*call.weight);
+            geometry.weight_stride = stride_of(*call.weight, 0);
+        }
+        geometry.x_class_stride = stride_of(input, class_dim);
+        geometry.classes = C;
+        geometry.ignore_index = call.ignore_index;
     }
-    // PyTorch's mean: over the summed weight of non-ignored targets (0 / 0 = NaN when all are
-    // ignored), for probabilities over N d1..dK.
-    const double divisor = indices ? weight_sum.value() : static_cast<double>(rows);
+    auto out_of_range = [&](int64_t row) {
+        int64_t offset = 0, r = row;
+        for (int d = geometry.rank; d-- > 0;) {
+            offset += (r % geometry.extent[d]) * geometry.target_stride[d];
+            r /= geometry.extent[d];
+        }
+        return fail(function, NNF_ERR_INDEX_OUT_OF_RANGE,
+                    "target%s = %" PRId64 " is out of range for %" PRId64 " classes (ignore_index %" PRId64 ")",
+                    position_string(row, row_shape).c_str(), geometry.target[offset], C, call.ignore_index);
+    };
+    // The mean's divisor as PyTorch's: the summed weight of the non-ignored targets (0 / 0 = NaN
+    // when all are ignored), for probabilities N d1..dK.
+    auto divisor_of = [&](const ChunkTotals &totals) {
+        return call.weight ? totals.weight.value() : static_cast<double>(totals.kept);
+    };
     const bool mean = call.reduction == NNF_REDUCTION_MEAN;
+
+    // nll_loss forward: no Halide kernel (see "Class-index rows on the host" above).
+    if (call.log_probabilities && call.mode == Mode::forward && indices) {
+        ChunkTotals totals;
+        if (!empty) {
+            const bool weighted = call.weight != nullptr;
+            int result;
+            if (!none) {
+                result = sum_row_chunks(
+                    rows,
+                    [&](int64_t first, int64_t count, ChunkSums *sums) {
+                        return walk_rows(geometry, first, count, [&](int64_t row0, const RowRun &r) {
+                            return weighted ? nll_sum_run<true>(geometry, row0, r, sums)
+                                            : nll_sum_run<false>(geometry, row0, r, sums);
+                        });
+                    },
+                    &totals);
+            } else {
+                // Every index checked before the first loss is written.
+                result = sum_row_chunks(
+                    rows,
+                    [&](int64_t first, int64_t count, ChunkSums *sums) {
+                        return walk_rows(geometry, first, count, [&](int64_t row0, const RowRun &r) {
+                            return weighted ? check_run<true>(geometry, row0, r, sums)
+                                            : check_run<false>(geometry, row0, r, sums);
+                        });
+                    },
+                    &totals);
+                if (result == 0 && totals.first_bad < 0) {
+                    result = for_each_row_chunk(rows, [&](int64_t, int64_t first, int64_t count) {
+                        walk_rows(geometry, first, count, [&](int64_t, const RowRun &r) {
+                            return weighted ? nll_write_run<true>(geometry, r) : nll_write_run<false>(geometry, r);
+                        });
+                    });
+                }
+            }
+            if (nnf_status s = kernel_status(function, result)) return s;
+            if (totals.first_bad >= 0) return out_of_range(totals.first_bad);
+        }
+        const double divisor = divisor_of(totals);
+        if (!none) {
+            const double total = totals.loss.value();
+            *float_at(*call.output) = static_cast<float>(mean ? total / divisor : total);
+        }
+        if (call.total_weight) *float_at(*call.total_weight) = static_cast<float>(divisor);
+        return NNF_OK;
+    }
+
+    // Class indices: every target in [0, C) or ignore_index, checked before anything is written;
+    // and the mean's divisor.
+    ChunkTotals index_totals;
+    if (indices && !empty) {
+        const bool weighted = call.weight != nullptr;
+        const int result = sum_row_chunks(
+            rows,
+            [&](int64_t first, int64_t count, ChunkSums *sums) {
+                return walk_rows(geometry, first, count, [&](int64_t row0, const RowRun &r) {
+                    return weighted ? check_run<true>(geometry, row0, r, sums) : check_run<false>(geometry, row0, r, sums);
+                });
+            },
+            &index_totals);
+        if (nnf_status s = kernel_status(function, result)) return s;
+        if (index_totals.first_bad >= 0) return out_of_range(index_totals.first_bad);
+    }
+    const double divisor = indices ? divisor_of(index_totals) : static_cast<double>(rows);
     const float grad_scale_factor = mean ? static_cast<float>(1.0 / divisor) : 1.0f;
 
     const ClassificationKernels &kernels = indices ? call.index_kernels : call.probability_kernels;
@@ -550,17 +879,24 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
         return fail(function, NNF_ERR_INVALID_ARGUMENT, "this target dtype has no kernel for the call");
     }
 
-    std::vector<float> row_losses;  // mean and sum: one float per row, summed in double
+    // Mean and sum: one float per row, summed in double. Not zeroed (the kernel writes every
+    // row), and on the stack for a small call.
+    float row_losses_local[256];
+    std::unique_ptr<float[]> row_losses_heap;
+    float *row_losses = row_losses_local;
     ViewTensor x_view = full_view(input), loss_view, grad_view, grad_scale_view;
     if (want_loss) {
         if (none) {
             loss_view = row_view(*call.output);
         } else {
-            row_losses.assign(static_cast<size_t>(rows), 0.0f);
+            if (rows > static_cast<int64_t>(std::size(row_losses_local))) {
+                row_losses_heap.reset(new float[static_cast<size_t>(rows)]);
+                row_losses = row_losses_heap.get();
+            }
             DLTensor scratch = {};
-            scratch.data = row_losses.data();
-            scratch.ndim = static_cast<int32_t>(row_shape.size());
-            scratch.shape = row_shape.data();
+            scratch.data = row_losses;
+            scratch.ndim = static_cast<int32_t>(row_shape.rank);
+            scratch.shape = row_shape.extent;
             loss_view = row_view(scratch);
         }
     }
@@ -689,9 +1025,8 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
         if (nnf_status s = kernel_status(function, result)) return s;
     }
     if (want_loss && !none) {
-        CompensatedSum total;
-        for (float v : row_losses) total.add(v);
-        *float_at(*call.output) = static_cast<float>(mean ? total.value() / divisor : total.value());
+        const double total = empty ? 0.0 : sum_floats(row_losses, rows);
+        *float_at(*call.output) = static_cast<float>(mean ? total / divisor : total);
     }
     if (want_loss && call.total_weight) *float_at(*call.total_weight) = static_cast<float>(divisor);
     return NNF_OK;

@@ -1,6 +1,8 @@
 // The runtime driver of the loss family: validates the arguments of a generated wrapper
 // (compiler/nnfc/loss_emitter.cpp), checks class indices before anything is written, plans the
 // views and calls the Halide kernels, and combines per-slice or per-row partial losses in double.
+// nll_loss's forward calls no kernel: it is a gather of one element per row, which the driver
+// checks, gathers and sums on the host in one pass (loss_driver.cpp, "Class-index rows").
 #pragma once
 
 #include <cstdint>
@@ -60,7 +62,7 @@ struct ClassificationBackwardKernel {
     bool defined() const { return without_exps || with_exps; }
 };
 struct ClassificationKernels {
-    ClassificationForwardKernel forward = nullptr;
+    ClassificationForwardKernel forward = nullptr;  // nullptr for nll_loss (the host gathers)
     ClassificationBackwardKernel backward;
     ClassificationForwardBackwardKernel forward_backward = nullptr;  // nullptr: not fused for this op
 };

@@ -727,6 +727,118 @@ bool all_sentinel(TestTensor &t) {
     return true;
 }
 
+// nll_loss's forward and the index check run on the host in chunks of rows (2048), on the
+// thread pool from 8192 rows (runtime/loss_driver.cpp): enough rows for several parallel chunks,
+// a count that is no multiple of the chunk or of the 4-row unrolling, every reduction, with and
+// without weights. The same bits on 1 and 2 threads, the double reference's value; and
+// cross_entropy, whose divisor comes from the same check pass.
+TEST_F(LossTest, NllLossAndIndexCheckOnManyRowsAreTheSameOnEveryThreadCount) {
+    for (bool weighted : {false, true}) {
+        Problem p = make_problem({3 * 4096 + 7, 5}, false, weighted, 0.0, 40 + weighted, 0.1);
+        const ClassResult ref = classification_ref(p.ref, true);
+        const ClassResult ce_ref = classification_ref(p.ref, false);
+        Tensors t(p, false);
+        for (nnf_reduction r : kReductions) {
+            SCOPED_TRACE(std::string(reduction_name(r)) + (weighted ? " weighted" : ""));
+            const bool none = r == NNF_REDUCTION_NONE;
+            const std::vector<int64_t> out_shape = none ? p.layout.row_shape : std::vector<int64_t>{};
+            std::vector<float> results[2], totals(2), ce_results(2);
+            for (int threads : {1, 2}) {
+                ASSERT_EQ(nnf_set_num_threads(threads), NNF_OK);
+                TestTensor out(out_shape), total({}), ce_out({});
+                nnf_nll_loss_params params = nnf_nll_loss_default_params();
+                params.reduction = r;
+                ASSERT_EQ(nnf_nll_loss_forward(t.x.dl(), t.target_dl(), t.weight_dl(), out.dl(), total.dl(), &params),
+                          NNF_OK)
+                    << nnf_last_error();
+                results[threads - 1] = out.storage();
+                totals[threads - 1] = total.at(0);
+                if (!none) {
+                    nnf_cross_entropy_params cp = ce_params(p, r);
+                    ASSERT_EQ(nnf_cross_entropy_forward(t.x.dl(), t.target_dl(), t.weight_dl(), ce_out.dl(), &cp), NNF_OK)
+                        << nnf_last_error();
+                    ce_results[threads - 1] = ce_out.at(0);
+                }
+            }
+            ASSERT_EQ(nnf_set_num_threads(0), NNF_OK);
+            EXPECT_EQ(std::memcmp(results[0].data(), results[1].data(), results[0].size() * sizeof(float)), 0);
+            EXPECT_EQ(std::memcmp(&totals[0], &totals[1], sizeof(float)), 0);
+            EXPECT_EQ(std::memcmp(&ce_results[0], &ce_results[1], sizeof(float)), 0);
+            EXPECT_TRUE(close(totals[0], ref.total_weight, 1e-6, 0));
+            if (none) {
+                for (size_t i = 0; i < ref.rows.size(); ++i) ASSERT_TRUE(close(results[0][i], ref.rows[i], 1e-6, 0)) << i;
+            } else {
+                const bool mean = r == NNF_REDUCTION_MEAN;
+                EXPECT_TRUE(close(results[0][0], mean ? ref.reduced_mean : ref.reduced_sum, 1e-6, 1e-7));
+                EXPECT_TRUE(close(ce_results[0], mean ? ce_ref.reduced_mean : ce_ref.reduced_sum, 1e-5, 1e-7));
+            }
+        }
+    }
+}
+
+// The first bad index is the one named, wherever it is: in a later chunk (the parallel check),
+// behind a bad one in a later chunk, inside a group of the 4-row unrolling, in an N-d target
+// (rows walked as runs of the innermost dim); for every reduction, and nothing written.
+TEST_F(LossTest, NllLossNamesTheFirstBadIndexOfManyRowsAndWritesNothing) {
+    const int64_t N = 10000, C = 5;
+    TestTensor x({N, C});
+    fill_random(x, 41, -5, 0);
+    std::vector<int64_t> values(static_cast<size_t>(N));
+    for (int64_t r = 0; r < N; ++r) values[static_cast<size_t>(r)] = r % 3 == 0 ? -100 : r % C;
+    struct Bad {
+        int64_t row, value;
+    };
+    const std::vector<std::vector<Bad>> cases = {
+        {{9001, 5}, {9500, -3}},  // a later chunk
+        {{9001, 5}, {6, 7}},      // the first chunk, third row of an unrolled group
+        {{4099, -1}},             // the chunk boundary's neighbourhood
+        {{N - 1, C}},             // the last row
+    };
+    for (const std::vector<Bad> &bads : cases) {
+        IndexTensor target({N}, values);
+        for (const Bad &b : bads) target.values()[static_cast<size_t>(b.row)] = b.value;
+        const Bad first = *std::min_element(bads.begin(), bads.end(), [](const Bad &a, const Bad &b) { return a.row < b.row; });
+        const std::string message =
+            "target[" + std::to_string(first.row) + "] = " + std::to_string(first.value) + " is out of range for 5 classes";
+        for (nnf_reduction r : kReductions) {
+            SCOPED_TRACE(std::string(reduction_name(r)) + " " + message);
+            const bool none = r == NNF_REDUCTION_NONE;
+            TestTensor out(none ? std::vector<int64_t>{N} : std::vector<int64_t>{}), total({}), ce_out({});
+            nnf_nll_loss_params params = nnf_nll_loss_default_params();
+            params.reduction = r;
+            expect_error(nnf_nll_loss_forward(x.dl(), target.dl(), nullptr, out.dl(), total.dl(), &params),
+                         NNF_ERR_INDEX_OUT_OF_RANGE, "nnf_nll_loss_forward: " + message);
+            EXPECT_TRUE(all_sentinel(out));
+            EXPECT_TRUE(all_sentinel(total));
+            if (!none) {
+                nnf_cross_entropy_params cp = nnf_cross_entropy_default_params();
+                cp.reduction = r;
+                expect_error(nnf_cross_entropy_forward(x.dl(), target.dl(), nullptr, ce_out.dl(), &cp),
+                             NNF_ERR_INDEX_OUT_OF_RANGE, message);
+                EXPECT_TRUE(all_sentinel(ce_out));
+            }
+        }
+    }
+    // (N, C, d1, d2): rows walked in runs along d2; a strided (transposed) input.
+    TestTensor x4({3, 4, 5, 2}, {1, 3, 12, 60});
+    fill_random(x4, 42, -5, 0);
+    std::vector<int64_t> t4(30);
+    for (size_t i = 0; i < t4.size(); ++i) t4[i] = static_cast<int64_t>(i % 4);
+    t4[2 * 10 + 3 * 2 + 1] = 4;  // [2, 3, 1]
+    t4[2 * 10 + 4 * 2 + 0] = -7;  // [2, 4, 0]
+    IndexTensor target4({3, 5, 2}, t4);
+    for (nnf_reduction r : kReductions) {
+        SCOPED_TRACE(reduction_name(r));
+        TestTensor out(r == NNF_REDUCTION_NONE ? std::vector<int64_t>{3, 5, 2} : std::vector<int64_t>{}), total({});
+        nnf_nll_loss_params params = nnf_nll_loss_default_params();
+        params.reduction = r;
+        expect_error(nnf_nll_loss_forward(x4.dl(), target4.dl(), nullptr, out.dl(), total.dl(), &params),
+                     NNF_ERR_INDEX_OUT_OF_RANGE, "target[2, 3, 1] = 4 is out of range");
+        EXPECT_TRUE(all_sentinel(out));
+        EXPECT_TRUE(all_sentinel(total));
+    }
+}
+
 // A target outside [0, C) that is not ignore_index: NNF_ERR_INDEX_OUT_OF_RANGE naming the first
 // bad position (row-major), and neither output nor gradient nor total_weight touched.
 TEST_F(LossTest, OutOfRangeTargetNamesTheFirstBadPositionAndWritesNothing) {
