@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <climits>
 #include <cstdint>
 
 #include "HalideRuntime.h"
@@ -37,10 +38,11 @@ int64_t dim_span(const DimView &view);
 
 // Calls call(buffers) with 3-D halide_buffer_t views (one per tensor, same order) covering the
 // view: once per position of the rest dims, with the outer (and, if needed, the inner) extent
-// cut so that each call's index span stays within max_span_per_call(). `dim` is never cut.
-// Stops at the first non-zero return and returns it.
+// cut so that each call's index span stays within max_span_per_call() and, if
+// `max_elements_per_call` > 0, each call covers about that many elements at most (whole rows of
+// `dim`, which is never cut). Stops at the first non-zero return and returns it.
 template<typename Call>
-int for_each_dim_slice(const DimView &view, Call &&call) {
+int for_each_dim_slice(const DimView &view, Call &&call, int64_t max_elements_per_call = 0) {
     const int n = view.num_tensors;
     const int64_t limit = max_span_per_call();
     int64_t s[3] = {0, 0, 0};  // the largest |stride| of any tensor per view dim
@@ -49,12 +51,16 @@ int for_each_dim_slice(const DimView &view, Call &&call) {
     }
     const int64_t row_span = s[1] * (view.extent[1] - 1);
     const int64_t room = std::max<int64_t>(limit - row_span, 1);
-    const int64_t inner_per_call =
-        std::clamp<int64_t>(s[0] == 0 ? view.extent[0] : room / s[0], 1, view.extent[0]);
+    const int64_t unlimited = INT64_MAX;
+    const int64_t rows_allowed = max_elements_per_call > 0 ? max_elements_per_call / view.extent[1] : unlimited;
+    const int64_t inner_per_call = std::clamp<int64_t>(
+        std::min(s[0] == 0 ? view.extent[0] : room / s[0], rows_allowed), 1, view.extent[0]);
     int64_t outer_per_call = 1;
     if (inner_per_call == view.extent[0]) {
         const int64_t left = room - s[0] * (inner_per_call - 1);
-        outer_per_call = std::clamp<int64_t>(s[2] == 0 ? view.extent[2] : left / s[2], 1, view.extent[2]);
+        const int64_t planes_allowed = rows_allowed == unlimited ? unlimited : rows_allowed / view.extent[0];
+        outer_per_call = std::clamp<int64_t>(std::min(s[2] == 0 ? view.extent[2] : left / s[2], planes_allowed), 1,
+                                             view.extent[2]);
     }
     int64_t index[NNF_MAX_DIMS] = {};
     halide_buffer_t buffers[DimView::kMaxTensors];
