@@ -807,6 +807,19 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
     };
     const bool mean = call.reduction == NNF_REDUCTION_MEAN;
 
+    // Every class index checked (the first bad row found), with the kept rows' count or weight.
+    auto check_all_indices = [&](ChunkTotals *totals) {
+        const bool weighted = call.weight != nullptr;
+        return sum_row_chunks(
+            rows,
+            [&](int64_t first, int64_t count, ChunkSums *sums) {
+                return walk_rows(geometry, first, count, [&](int64_t row0, const RowRun &r) {
+                    return weighted ? check_run<true>(geometry, row0, r, sums) : check_run<false>(geometry, row0, r, sums);
+                });
+            },
+            totals);
+    };
+
     // nll_loss forward: no Halide kernel (see "Class-index rows on the host" above).
     if (call.log_probabilities && call.mode == Mode::forward && indices) {
         ChunkTotals totals;
@@ -825,15 +838,7 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
                     &totals);
             } else {
                 // Every index checked before the first loss is written.
-                result = sum_row_chunks(
-                    rows,
-                    [&](int64_t first, int64_t count, ChunkSums *sums) {
-                        return walk_rows(geometry, first, count, [&](int64_t row0, const RowRun &r) {
-                            return weighted ? check_run<true>(geometry, row0, r, sums)
-                                            : check_run<false>(geometry, row0, r, sums);
-                        });
-                    },
-                    &totals);
+                result = check_all_indices(&totals);
                 if (result == 0 && totals.first_bad < 0) {
                     result = for_each_row_chunk(rows, [&](int64_t, int64_t first, int64_t count) {
                         walk_rows(geometry, first, count, [&](int64_t, const RowRun &r) {
@@ -858,15 +863,7 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
     // and the mean's divisor.
     ChunkTotals index_totals;
     if (indices && !empty) {
-        const bool weighted = call.weight != nullptr;
-        const int result = sum_row_chunks(
-            rows,
-            [&](int64_t first, int64_t count, ChunkSums *sums) {
-                return walk_rows(geometry, first, count, [&](int64_t row0, const RowRun &r) {
-                    return weighted ? check_run<true>(geometry, row0, r, sums) : check_run<false>(geometry, row0, r, sums);
-                });
-            },
-            &index_totals);
+        const int result = check_all_indices(&index_totals);
         if (nnf_status s = kernel_status(function, result)) return s;
         if (index_totals.first_bad >= 0) return out_of_range(index_totals.first_bad);
     }
