@@ -569,8 +569,13 @@ void compile(const CompileOptions &options) {
             // The PTX is written beside the library, for ptxas checks (and for reading).
             spec::LoweredKernel l = spec::lower(k, *plan.cuda);
             const Halide::Module cuda_module = l.pipeline.compile_to_module(l.arguments, fn + "_cuda", *plan.cuda);
-            cuda_module.compile({{Halide::OutputFileType::object, (objects_dir / (fn + "_cuda.o")).string()},
-                                 {Halide::OutputFileType::device_code, (out_dir / (fn + "_cuda.ptx")).string()}});
+            std::map<Halide::OutputFileType, std::string> cuda_outputs = {
+                {Halide::OutputFileType::object, (objects_dir / (fn + "_cuda.o")).string()},
+                {Halide::OutputFileType::device_code, (out_dir / (fn + "_cuda.ptx")).string()}};
+            if (assembly && *assembly == '1') {
+                cuda_outputs[Halide::OutputFileType::stmt] = (out_dir / (fn + "_cuda.stmt")).string();
+            }
+            cuda_module.compile(cuda_outputs);
         }
         lowered.push_back(spec::lower(k, targets.front()));
     }
