@@ -670,8 +670,9 @@ private:
     // Reductions are computed once, before the outputs, in their own kernels. A reduction to a
     // scalar first sums blocks of its domain in parallel: its outermost reduced dim is split
     // into chunks (single rows when there are several reduced dims; 64K elements of a 1-D
-    // domain), rfactored into one partial per chunk, computed one block per chunk as above; one
-    // thread then adds the partials in order.
+    // domain), rfactored into one partial per chunk, computed one block per chunk as above.
+    // The chunks' partials (one per row: thousands) are then added by one block, thread t taking
+    // partials t, t + threads, ..., and one thread adds those kGpuThreads sums, in order.
     void schedule_reduction_gpu(Func f, RDom r) {
         if (!f.args().empty()) {
             schedule_block_per_element_gpu(f, r[0]);
@@ -684,11 +685,19 @@ private:
         Func partial = f.update(0)
                            .split(r[outermost], chunks, in_chunk, chunk, Halide::TailStrategy::GuardWithIf)
                            .rfactor(chunks, chunk_index);
-        f.compute_root().gpu_single_thread();
-        f.update(0).gpu_single_thread();
         // The chunk's own dims, innermost first: the 1-D domain's in_chunk, or r[0].
         const std::vector<Halide::RVar> inner = partial.rvars(0);
         schedule_block_per_element_gpu(partial, inner.front());
+
+        Halide::RVar steps("steps"), lanes("lanes");
+        Var lane("lane"), block("block"), thread("thread");
+        Func lane_sums = f.update(0)
+                             .split(f.rvars(0).front(), steps, lanes, kGpuThreads, Halide::TailStrategy::GuardWithIf)
+                             .rfactor(lanes, lane);
+        lane_sums.compute_root().gpu_tile(lane, block, thread, kGpuThreads, Halide::TailStrategy::GuardWithIf);
+        lane_sums.update(0).gpu_tile(lane, block, thread, kGpuThreads, Halide::TailStrategy::GuardWithIf);
+        f.compute_root().gpu_single_thread();
+        f.update(0).gpu_single_thread();
     }
 
     const Kernel &k_;
