@@ -226,6 +226,8 @@ ClassificationStages nll_loss(const ClassificationInputs &in) {
     Var c("c"), i("i"), o("o");
     const Expr ignored = in.target(i, o) == in.ignore_index;
     const Expr t = clamp(cast<int32_t>(in.target(i, o)), 0, in.classes - 1);
+    // The standard library builds no forward kernel from row_loss: its forward is this formula
+    // as a host gather (runtime/loss_driver.cpp, nll_row_loss), one load per row.
     s.row_loss = Func("row_loss");
     s.row_loss(i, o) = ieee(select(ignored, 0.0f, -in.weight(t) * in.x(t, i, o)));
     s.grad = Func("grad");
