@@ -12,6 +12,7 @@
 
 #include "op_table.h"
 #include "reference/pointwise_reference.h"
+#include "test_tensor.h"
 
 namespace nnf::test {
 
@@ -79,18 +80,10 @@ inline ::testing::AssertionResult close_to_reference(float got, double ref, cons
     return ::testing::AssertionSuccess();
 }
 
-inline std::vector<float> random_values(int64_t n, double lo, double hi, unsigned seed) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<double> dist(lo, hi);
-    std::vector<float> v(static_cast<size_t>(n));
-    for (float &x : v) x = static_cast<float>(dist(rng));
-    return v;
-}
-
 // Random points in the op's range, moved off its kinks, where the derivative is one-sided and
 // finite differences mean nothing.
 inline std::vector<float> points_away_from_kinks(int64_t n, const PointwiseReference &r, unsigned seed) {
-    std::vector<float> xs = random_values(n, r.lo, r.hi, seed);
+    std::vector<float> xs = random_floats(n, seed, r.lo, r.hi);
     for (float &x : xs) {
         for (double k : r.kinks) {
             if (std::fabs(x - k) < 1e-3) x = static_cast<float>(k + 1e-2);

@@ -58,12 +58,12 @@ TEST_P(PointwiseTest, ForwardMatchesReferenceForEveryShapeClass) {
     for (int64_t n : {0, 1, 7, 16, 17, 1000, 65537}) {
         SCOPED_TRACE("n = " + std::to_string(n));
         TestTensor x({n}), y({n});
-        check_forward(x, y, random_values(n, ref().lo, ref().hi, static_cast<unsigned>(n)));
+        check_forward(x, y, random_floats(n, static_cast<unsigned>(n), ref().lo, ref().hi));
     }
 }
 
 TEST_P(PointwiseTest, ForwardOnNonContiguousViews) {
-    const std::vector<float> values = random_values(37 * 53 * 3, ref().lo, ref().hi, 7);
+    const std::vector<float> values = random_floats(37 * 53 * 3, 7, ref().lo, ref().hi);
     {
         SCOPED_TRACE("2-D rows padded to 64, into a contiguous output");
         TestTensor x({37, 53}, {64, 1}), y({37, 53});
@@ -93,7 +93,7 @@ TEST_P(PointwiseTest, ForwardOnNonContiguousViews) {
 
 TEST_P(PointwiseTest, ForwardInPlace) {
     const int64_t n = 1000;
-    const std::vector<float> values = random_values(n, ref().lo, ref().hi, 11);
+    const std::vector<float> values = random_floats(n, 11, ref().lo, ref().hi);
     TestTensor x({n});
     fill(x, values);
     ASSERT_EQ(forward(x, x), NNF_OK) << nnf_last_error();
@@ -106,7 +106,7 @@ TEST_P(PointwiseTest, ForwardAcrossKernelCallSlices) {
     // A small span limit makes the runtime cut the tensor into many kernel calls, as it does
     // for tensors over 2^31 elements.
     rt::set_max_span_per_call_for_testing(1000);
-    const std::vector<float> values = random_values(5 * 37 * 53, ref().lo, ref().hi, 13);
+    const std::vector<float> values = random_floats(5 * 37 * 53, 13, ref().lo, ref().hi);
     TestTensor x({5, 37, 53}, {53, 5 * 53, 1}), y({5, 37, 53});
     check_forward(x, y, values);
     TestTensor wide_x({3, 5000}, {10000, 2}), wide_y({3, 5000});
@@ -133,7 +133,7 @@ TEST_P(PointwiseTest, BackwardMatchesFiniteDifferences) {
     const OpCase &c = GetParam();
     const int64_t n = 4099;
     const std::vector<float> xs = points_away_from_kinks(n, ref(), 17);
-    const std::vector<float> grads = random_values(n, -2.0, 2.0, 19);
+    const std::vector<float> grads = random_floats(n, 19, -2.0, 2.0);
     TestTensor grad({n}), saved({n}), grad_input({n});
     std::vector<double> at(static_cast<size_t>(n));  // the exact point the saved float stands for
     for (int64_t i = 0; i < n; ++i) {
@@ -164,8 +164,8 @@ TEST_P(PointwiseTest, BackwardMatchesFiniteDifferences) {
 TEST_P(PointwiseTest, BackwardInPlaceOverGradOutputAndStrided) {
     const OpCase &c = GetParam();
     const int64_t n = 999;
-    const std::vector<float> xs = random_values(n, ref().lo, ref().hi, 23);
-    const std::vector<float> grads = random_values(n, -2.0, 2.0, 29);
+    const std::vector<float> xs = random_floats(n, 23, ref().lo, ref().hi);
+    const std::vector<float> grads = random_floats(n, 29, -2.0, 2.0);
     TestTensor saved({n}), grad({n}), strided_grad_input({3, 333}, {1000, 2});
     for (int64_t i = 0; i < n; ++i) {
         saved.at(i) = c.info->backward_takes_output ? static_cast<float>(forward_ref(xs[static_cast<size_t>(i)]))

@@ -6,6 +6,7 @@
 #include <functional>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "prelu_checks.h"
@@ -35,34 +36,18 @@ protected:
     }
 };
 
-TEST_F(PreluTest, OneDimensionalInputHasOneChannel) {
-    check({{1000}, {}, {}, true});
-    check({{17}, {3}, {}, true});
-    // Long enough for the schedule that cuts one row into parallel tasks.
-    check({{140001}, {}, {}, true});
+TEST_F(PreluTest, OneDimensionalAndContiguousTensors) {
+    for (size_t i = 0; i < prelu_contiguous_cases().size(); ++i) {
+        SCOPED_TRACE("case " + std::to_string(i));
+        check(prelu_contiguous_cases()[i]);
+    }
 }
 
-TEST_F(PreluTest, WeightPerChannelAndSharedOnContiguousTensors) {
-    check({{8, 5}, {}, {}, false});
-    check({{2, 3, 7, 9}, {}, {}, false});
-    check({{2, 3, 7, 9}, {}, {}, true});
-    check({{1, 64, 33}, {}, {}, false});
-    check({{3, 1, 5}, {}, {}, false});
-    // 2100 rows of 40: the kernel groups short rows into tasks of about 32K elements (819 rows),
-    // so there are several tasks and a partial last one.
-    check({{300, 7, 40}, {}, {}, false});
-}
-
-TEST_F(PreluTest, ChannelsLastTransposedAndSlicedLayouts) {
-    // NCHW shape in NHWC memory: the channel dim is innermost in memory.
-    check({{2, 3, 4, 5}, {60, 1, 15, 3}, {}, false});
-    // Output channels-last, input contiguous.
-    check({{2, 3, 4, 5}, {}, {60, 1, 15, 3}, false});
-    // Every other element of a bigger tensor, and a transposed 2-D input.
-    check({{4, 6, 10}, {6 * 20 * 2, 20 * 2, 2}, {}, false});
-    check({{9, 7}, {1, 9}, {}, false});
-    // Broadcast (stride 0) batch dim of the input.
-    check({{3, 4, 11}, {0, 11, 1}, {}, false});
+TEST_F(PreluTest, ChannelsLastTransposedSlicedAndBroadcastLayouts) {
+    for (size_t i = 0; i < prelu_layout_cases().size(); ++i) {
+        SCOPED_TRACE("case " + std::to_string(i));
+        check(prelu_layout_cases()[i]);
+    }
 }
 
 TEST_F(PreluTest, GradWeightAddsUpAcrossKernelCallSlices) {
@@ -79,18 +64,11 @@ TEST_F(PreluTest, GradWeightAddsUpAcrossKernelCallSlices) {
 }
 
 TEST_F(PreluTest, BackwardInPlaceOverGradOutputKeepsGradWeight) {
-    const std::vector<int64_t> shape = {4, 3, 50};
-    TestTensor x(shape), w({3}), grad(shape), grad_weight({3}), reference_grad_input(shape), reference_weight({3});
-    fill_random(x, 5);
-    fill_random(grad, 6, -2, 2);
-    fill_random(w, 7, -1, 1);
-    TestTensor grad_copy(shape);
-    for (int64_t i = 0; i < grad.size(); ++i) grad_copy.at(i) = grad.at(i);
-    ASSERT_EQ(nnf_prelu_backward(grad_copy.dl(), x.dl(), w.dl(), reference_grad_input.dl(), reference_weight.dl()),
-              NNF_OK);
-    ASSERT_EQ(nnf_prelu_backward(grad.dl(), x.dl(), w.dl(), grad.dl(), grad_weight.dl()), NNF_OK) << nnf_last_error();
-    for (int64_t i = 0; i < grad.size(); ++i) ASSERT_EQ(grad.at(i), reference_grad_input.at(i)) << i;
-    for (int64_t k = 0; k < 3; ++k) EXPECT_EQ(grad_weight.at(k), reference_weight.at(k)) << k;
+    PreluInPlaceCase c;
+    ASSERT_EQ(nnf_prelu_backward(c.grad.dl(), c.x.dl(), c.w.dl(), c.grad.dl(), c.grad_weight.dl()), NNF_OK)
+        << nnf_last_error();
+    for (int64_t i = 0; i < c.grad.size(); ++i) ASSERT_EQ(c.grad.at(i), c.reference_grad_input.at(i)) << i;
+    for (int64_t k = 0; k < 3; ++k) EXPECT_EQ(c.grad_weight.at(k), c.reference_weight.at(k)) << k;
 }
 
 TEST_F(PreluTest, BackwardMatchesFiniteDifferencesOfTheLoss) {

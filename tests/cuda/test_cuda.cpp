@@ -40,12 +40,12 @@ TEST_P(CudaPointwiseTest, ForwardMatchesReference) {
     for (int64_t n : {1, 7, 17, 1000, 65537, 1 << 20}) {
         SCOPED_TRACE("n = " + std::to_string(n));
         TestTensor x({n}), y({n});
-        check_forward(x, y, random_values(n, ref().lo, ref().hi, static_cast<unsigned>(n)));
+        check_forward(x, y, random_floats(n, static_cast<unsigned>(n), ref().lo, ref().hi));
     }
 }
 
 TEST_P(CudaPointwiseTest, ForwardOnStridedViewsAndInPlace) {
-    const std::vector<float> values = random_values(3 * 37 * 53, ref().lo, ref().hi, 5);
+    const std::vector<float> values = random_floats(3 * 37 * 53, 5, ref().lo, ref().hi);
     {
         TestTensor x({37, 53}, {1, 37}), y({37, 53}, {60, 1}, 5);
         check_forward(x, y, values);
@@ -62,7 +62,7 @@ TEST_P(CudaPointwiseTest, BackwardMatchesFiniteDifferences) {
     const OpCase &c = GetParam();
     const int64_t n = 4099;
     const std::vector<float> xs = points_away_from_kinks(n, ref(), 17);
-    const std::vector<float> grads = random_values(n, -2.0, 2.0, 19);
+    const std::vector<float> grads = random_floats(n, 19, -2.0, 2.0);
     TestTensor grad({n}), saved({n}), grad_input({n});
     std::vector<double> at(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) {

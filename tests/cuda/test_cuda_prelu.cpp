@@ -49,24 +49,18 @@ protected:
 };
 
 TEST_F(CudaPreluTest, OneDimensionalAndContiguousTensors) {
-    check({{1000}, {}, {}, true});
-    check({{17}, {3}, {}, true});
-    check({{140001}, {}, {}, true});
-    check({{8, 5}, {}, {}, false});
-    check({{2, 3, 7, 9}, {}, {}, false});
-    check({{2, 3, 7, 9}, {}, {}, true});
-    check({{1, 64, 33}, {}, {}, false});
-    check({{3, 1, 5}, {}, {}, false});
-    check({{300, 7, 40}, {}, {}, false});
+    for (size_t i = 0; i < prelu_contiguous_cases().size(); ++i) {
+        SCOPED_TRACE("case " + std::to_string(i));
+        check(prelu_contiguous_cases()[i]);
+    }
     check({{64, 3, 4096}, {}, {}, false});  // 262144 terms per channel's weight gradient
 }
 
 TEST_F(CudaPreluTest, ChannelsLastTransposedSlicedAndBroadcastLayouts) {
-    check({{2, 3, 4, 5}, {60, 1, 15, 3}, {}, false});
-    check({{2, 3, 4, 5}, {}, {60, 1, 15, 3}, false});
-    check({{4, 6, 10}, {6 * 20 * 2, 20 * 2, 2}, {}, false});
-    check({{9, 7}, {1, 9}, {}, false});
-    check({{3, 4, 11}, {0, 11, 1}, {}, false});
+    for (size_t i = 0; i < prelu_layout_cases().size(); ++i) {
+        SCOPED_TRACE("case " + std::to_string(i));
+        check(prelu_layout_cases()[i]);
+    }
     check({{2, 3, 4, 5}, {60, 1, 15, 3}, {}, true});
 }
 
@@ -78,24 +72,15 @@ TEST_F(CudaPreluTest, GradWeightAddsUpAcrossKernelCallSlices) {
 }
 
 TEST_F(CudaPreluTest, BackwardInPlaceOverGradOutputKeepsGradWeight) {
-    const std::vector<int64_t> shape = {4, 3, 50};
-    TestTensor x(shape), w({3}), grad(shape), grad_weight({3}), reference_grad_input(shape), reference_weight({3});
-    fill_random(x, 5);
-    fill_random(grad, 6, -2, 2);
-    fill_random(w, 7, -1, 1);
-    // The CPU's answer, from a copy of grad.
-    TestTensor grad_copy(shape);
-    for (int64_t i = 0; i < grad.size(); ++i) grad_copy.at(i) = grad.at(i);
-    ASSERT_EQ(nnf_prelu_backward(grad_copy.dl(), x.dl(), w.dl(), reference_grad_input.dl(), reference_weight.dl()),
-              NNF_OK);
-    OnDevice dx(x), dw(w), dgrad(grad), dgrad_weight(grad_weight);
+    PreluInPlaceCase c;  // with the CPU's answer
+    OnDevice dx(c.x), dw(c.w), dgrad(c.grad), dgrad_weight(c.grad_weight);
     ASSERT_EQ(nnf_prelu_backward(dgrad.dl(), dx.dl(), dw.dl(), dgrad.dl(), dgrad_weight.dl()), NNF_OK)
         << nnf_last_error();
     ASSERT_TRUE(gpu_finished());
     dgrad.download();
     dgrad_weight.download();
-    for (int64_t i = 0; i < grad.size(); ++i) ASSERT_EQ(grad.at(i), reference_grad_input.at(i)) << i;
-    for (int64_t k = 0; k < 3; ++k) EXPECT_NEAR(grad_weight.at(k), reference_weight.at(k), 1e-5) << k;
+    for (int64_t i = 0; i < c.grad.size(); ++i) ASSERT_EQ(c.grad.at(i), c.reference_grad_input.at(i)) << i;
+    for (int64_t k = 0; k < 3; ++k) EXPECT_NEAR(c.grad_weight.at(k), c.reference_weight.at(k), 1e-5) << k;
 }
 
 TEST_F(CudaPreluTest, NaNPropagatesAndNegativeZeroKeepsItsSign) {

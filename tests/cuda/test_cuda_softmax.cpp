@@ -21,6 +21,18 @@ namespace {
 constexpr double kRtol = 1.3e-6, kSoftmaxAtol = 1e-7, kLogSoftmaxAtol = 1e-6;
 constexpr double kBackwardRtol = 1e-5, kBackwardAtol = 1e-6;
 
+// op's forward along `dim` (beta 1) of x into y, both copied to the GPU, y copied back.
+::testing::AssertionResult forward_on_gpu(const rt::OpInfo &op, TestTensor &x, TestTensor &y, int dim) {
+    OnDevice dx(x), dy(y);
+    const double params[] = {static_cast<double>(dim), 1.0};
+    const DLTensor *in[] = {dx.dl()};
+    DLTensor *out[] = {dy.dl()};
+    if (op.forward(in, out, params) != NNF_OK) return ::testing::AssertionFailure() << nnf_last_error();
+    if (::testing::AssertionResult finished = gpu_finished(); !finished) return finished;
+    dy.download();
+    return ::testing::AssertionSuccess();
+}
+
 class CudaSoftmaxTest : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -128,13 +140,7 @@ TEST_F(CudaSoftmaxTest, InfinitiesAndNaNFollowPyTorchInEveryKernel) {
         for (int64_t c = 4; c < length; ++c) rows[static_cast<size_t>(length + c)] = -inf;
         TestTensor x({4, length}), y({4, length}), grad({4, length}), grad_input({4, length});
         for (int64_t i = 0; i < x.size(); ++i) x.at(i) = rows[static_cast<size_t>(i)];
-        OnDevice dx(x), dy(y);
-        const double params[] = {1.0, 1.0};
-        const DLTensor *in[] = {dx.dl()};
-        DLTensor *out[] = {dy.dl()};
-        ASSERT_EQ(softmax->forward(in, out, params), NNF_OK) << nnf_last_error();
-        ASSERT_TRUE(gpu_finished());
-        dy.download();
+        ASSERT_TRUE(forward_on_gpu(*softmax, x, y, 1));
         const std::vector<double> ref = softmax_ref("softmax", {4, length}, 1, 1.0, rows);
         for (int64_t i = 0; i < y.size(); ++i) {
             ASSERT_TRUE(close(y.at(i), ref[static_cast<size_t>(i)], kRtol, kSoftmaxAtol)) << "length " << length << " element " << i;
@@ -146,13 +152,7 @@ TEST_F(CudaSoftmaxTest, InfinitiesAndNaNFollowPyTorchInEveryKernel) {
     std::vector<float> columns = {-inf, -inf, inf, nan, 1, -inf, 1, 1, -inf, -inf, 2, 2, 2, -inf, 3, 3};
     TestTensor x({4, 4}), y({4, 4});
     for (int64_t i = 0; i < 16; ++i) x.at(i) = columns[static_cast<size_t>(i)];
-    OnDevice dx(x), dy(y);
-    const double params[] = {0.0, 1.0};
-    const DLTensor *in[] = {dx.dl()};
-    DLTensor *out[] = {dy.dl()};
-    ASSERT_EQ(softmax->forward(in, out, params), NNF_OK) << nnf_last_error();
-    ASSERT_TRUE(gpu_finished());
-    dy.download();
+    ASSERT_TRUE(forward_on_gpu(*softmax, x, y, 0));
     const std::vector<double> ref = softmax_ref("softmax", {4, 4}, 0, 1.0, columns);
     for (int64_t i = 0; i < 16; ++i) ASSERT_TRUE(close(y.at(i), ref[static_cast<size_t>(i)], kRtol, kSoftmaxAtol)) << i;
 }

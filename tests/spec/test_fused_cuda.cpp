@@ -15,6 +15,7 @@
 
 #include "cuda/cuda_driver.h"
 #include "spectest.h"
+#include "test_tensor.h"
 
 namespace {
 
@@ -56,10 +57,7 @@ struct Tensor {
 
 Tensor floats(std::vector<int64_t> shape, float lo, float hi, unsigned seed) {
     Tensor t{std::move(shape), {kDLFloat, 32, 1}, {}};
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<float> u(lo, hi);
-    std::vector<float> v(static_cast<size_t>(t.count()));
-    for (float &x : v) x = u(rng);
+    const std::vector<float> v = nnf::test::random_floats(t.count(), seed, lo, hi);
     t.bytes.resize(v.size() * 4);
     std::memcpy(t.bytes.data(), v.data(), t.bytes.size());
     return t;
