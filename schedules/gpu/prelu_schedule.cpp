@@ -11,7 +11,7 @@ void schedule_prelu_gpu(Func elementwise, Func weight_sum, Func grad_weight, con
     Var block("block"), step("step"), thread("thread"), rows("rows");
     elementwise.split(inner, block, thread, knobs.threads * knobs.elements_per_thread, TailStrategy::GuardWithIf)
         .split(thread, step, thread, knobs.threads, TailStrategy::GuardWithIf)
-        .reorder(thread, step, block, channel, outer)
+        .reorder(step, thread, block, channel, outer)  // steps inside the thread: see the pointwise schedule
         .unroll(step)
         .fuse(channel, outer, rows)
         .fuse(block, rows, block)

@@ -20,8 +20,11 @@ void schedule_rows_gpu(Func output, const std::vector<Func> &row_stages, const R
                            .split(along_row, steps, threads, group.threads_per_row, TailStrategy::GuardWithIf)
                            .reorder(steps, threads)
                            .rfactor(threads, partial_thread);
-        partial.compute_at(output, row_block).gpu_threads(partial_thread, f_row);
-        partial.update(0).gpu_threads(partial_thread, f_row);
+        // partial_thread innermost, so that it is thread x as in the output's loops: in the
+        // default order (f_row innermost) the block became threads_per_row x threads_per_row
+        // threads, 1024 for a warp per row and 65536 (a failed launch) for a block per row.
+        partial.compute_at(output, row_block).reorder(partial_thread, f_row).gpu_threads(partial_thread, f_row);
+        partial.update(0).reorder(steps, partial_thread, f_row).gpu_threads(partial_thread, f_row);
         f.compute_at(output, row_block).gpu_threads(f_row);
         f.update(0).gpu_threads(f_row);
     }

@@ -1,9 +1,12 @@
 // Every pointwise op, forward and backward, on a GPU, timed with CUDA events, beside a
-// device-to-device copy of the same bytes (the memory roofline). Counters: elements/s and
-// bytes/s (bytes read + written); the label carries the device's nominal bandwidth.
+// device-to-device copy of the same bytes (the memory roofline); and the row ops (softmax,
+// cross_entropy) on rows x classes. Counters: elements/s and bytes/s (the bytes a single pass
+// must read + write); the label carries the device's nominal bandwidth. The PyTorch anchors on
+// the same sizes: bench/cuda/torch_cuda_anchors.py.
 #include <benchmark/benchmark.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cuda/cuda_driver.h"
@@ -15,14 +18,18 @@ namespace {
 using test::CudaDriver;
 using test::DeviceBuffer;
 
-DLTensor device_vector(const DeviceBuffer &buffer, int64_t *shape) {
+DLTensor device_tensor(const DeviceBuffer &buffer, int64_t *shape, int ndim, DLDataType dtype = {kDLFloat, 32, 1}) {
     DLTensor t{};
     t.data = buffer.data();
     t.device = {kDLCUDA, 0};
-    t.ndim = 1;
-    t.dtype = {kDLFloat, 32, 1};
+    t.ndim = ndim;
+    t.dtype = dtype;
     t.shape = shape;
     return t;
+}
+
+DLTensor device_vector(const DeviceBuffer &buffer, int64_t *shape) {
+    return device_tensor(buffer, shape, 1);
 }
 
 // Nominal DRAM bandwidth from the memory clock and bus width, in GB/s.
@@ -35,7 +42,7 @@ double nominal_bandwidth_gbs() {
 
 // Times `call` with events on the default stream, one iteration per benchmark iteration.
 template<typename Call>
-void time_on_gpu(benchmark::State &state, int64_t n, int tensors, Call &&call) {
+void time_on_gpu(benchmark::State &state, int64_t n, double tensors, Call &&call) {
     const CudaDriver &cuda = CudaDriver::get();
     void *start = nullptr, *stop = nullptr;
     cuda.cuEventCreate(&start, 0);
@@ -55,7 +62,7 @@ void time_on_gpu(benchmark::State &state, int64_t n, int tensors, Call &&call) {
         state.SetIterationTime(ms / 1e3);
     }
     state.SetItemsProcessed(state.iterations() * n);
-    state.SetBytesProcessed(state.iterations() * n * 4 * tensors);
+    state.SetBytesProcessed(static_cast<int64_t>(static_cast<double>(state.iterations() * n) * 4 * tensors));
     state.SetLabel(cuda.device_name() + ", nominal " + std::to_string(static_cast<int>(nominal_bandwidth_gbs())) +
                    " GB/s");
 }
@@ -87,6 +94,43 @@ void op(benchmark::State &state, const rt::OpInfo *info, bool backward) {
     });
 }
 
+// Row ops on (rows, classes) = (state.range(0), state.range(1)), logits uniform in [-4, 4).
+enum class RowOp { softmax, cross_entropy, cross_entropy_forward_backward };
+
+void rows(benchmark::State &state, RowOp kind) {
+    const int64_t rows = state.range(0), classes = state.range(1), n = rows * classes;
+    std::vector<float> host(static_cast<size_t>(n));
+    uint32_t seed = 1;
+    for (float &v : host) {
+        seed = seed * 1664525u + 1013904223u;
+        v = -4.0f + 8.0f * static_cast<float>(seed >> 8) / 16777216.0f;
+    }
+    std::vector<int64_t> labels(static_cast<size_t>(rows));
+    for (int64_t r = 0; r < rows; ++r) labels[static_cast<size_t>(r)] = (r * 7919) % classes;
+    DeviceBuffer x(n * 4), y(n * 4), target(rows * 8), loss(4);
+    x.upload(host.data());
+    target.upload(labels.data());
+    int64_t shape[] = {rows, classes}, target_shape[] = {rows}, scalar_shape[] = {1};
+    DLTensor tx = device_tensor(x, shape, 2), ty = device_tensor(y, shape, 2),
+             tt = device_tensor(target, target_shape, 1, {kDLInt, 64, 1}), tl = device_tensor(loss, scalar_shape, 0);
+    const nnf_softmax_params softmax = nnf_softmax_default_params();
+    const nnf_cross_entropy_params ce = nnf_cross_entropy_default_params();
+    // Bytes of one pass: softmax reads x and writes y; the loss reads x; the loss with its
+    // gradient reads x and writes the gradient.
+    const double tensors = kind == RowOp::cross_entropy ? 1 : 2;
+    time_on_gpu(state, n, tensors, [&] {
+        switch (kind) {
+        case RowOp::softmax: return nnf_softmax_forward(&tx, &ty, &softmax) == NNF_OK;
+        case RowOp::cross_entropy: return nnf_cross_entropy_forward(&tx, &tt, nullptr, &tl, &ce) == NNF_OK;
+        case RowOp::cross_entropy_forward_backward:
+            return nnf_cross_entropy_forward_backward(&tx, &tt, nullptr, nullptr, &tl, &ty, &ce) == NNF_OK;
+        }
+        return false;
+    });
+    state.counters["rows_per_second"] =
+        benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kIsIterationInvariantRate);
+}
+
 const int registered = [] {
     const std::vector<int64_t> sizes = {1 << 20, 16 << 20, 256 << 20};
     auto *b = benchmark::RegisterBenchmark("cuda/copy", copy);
@@ -102,6 +146,16 @@ const int registered = [] {
             for (int64_t n : sizes) r->Arg(n);
             r->UseManualTime()->Unit(benchmark::kMicrosecond);
         }
+    }
+    const std::pair<const char *, RowOp> row_ops[] = {{"cuda/softmax_forward", RowOp::softmax},
+                                                       {"cuda/cross_entropy_forward", RowOp::cross_entropy},
+                                                       {"cuda/cross_entropy_forward_backward",
+                                                        RowOp::cross_entropy_forward_backward}};
+    for (const auto &[name, kind] : row_ops) {
+        auto *r = benchmark::RegisterBenchmark(name, rows, kind);
+        // The anchors' shapes: ImageNet classes, a language model's vocabulary, few classes.
+        r->Args({65536, 1000})->Args({8192, 32000})->Args({1048576, 10});
+        r->UseManualTime()->Unit(benchmark::kMicrosecond);
     }
     return 0;
 }();
