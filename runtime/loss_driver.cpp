@@ -588,6 +588,65 @@ double sum_floats(const float *v, int64_t n) {
     return total.value();
 }
 
+// ---- Classification losses on CUDA --------------------------------------------------------------
+//
+// nll_loss's backward runs on CUDA (one thread per element); cross_entropy and nll_loss's forward
+// (a host gather on the CPU) have no CUDA kernels yet. The class indices and the weights are
+// copied to the host and checked (and summed, for the mean's divisor) there before the kernel
+// runs, as on the CPU.
+
+// A host copy of the memory a CUDA tensor's view spans, and the address in it that stands for
+// the tensor's element 0 (its strides then index the copy as they index the device).
+template<typename T>
+int copy_view_to_host(int device_id, const DLTensor &t, std::vector<T> *copy, const T **element0_copy) {
+    int64_t low = 0, high = 0;
+    for (int d = 0; d < t.ndim; ++d) {
+        const int64_t reach = (t.shape[d] - 1) * stride_of(t, d);
+        (reach < 0 ? low : high) += reach;
+    }
+    copy->resize(static_cast<size_t>(high - low + 1));
+    const char *first = element0(t) + low * static_cast<int64_t>(sizeof(T));
+    *element0_copy = copy->data() - low;
+    return copy_from_cuda(device_id, first, copy->data(), (high - low + 1) * static_cast<int64_t>(sizeof(T)));
+}
+
+// Device memory of one CUDA call holding the constant 1 (for a missing weight, as the CPU
+// path's kOne).
+class CudaScratch {
+public:
+    explicit CudaScratch(int device_id) : device_id_(device_id), host_(1, 1.0f) {
+        dim_ = halide_dimension_t(0, static_cast<int32_t>(host_.size()), 1);
+        buffer_.host = reinterpret_cast<uint8_t *>(host_.data());
+        buffer_.type = halide_type_t(halide_type_float, 32);
+        buffer_.dimensions = 1;
+        buffer_.dim = &dim_;
+    }
+    ~CudaScratch() {
+        if (buffer_.device) {
+            run_on_cuda(device_id_, nullptr, 0, [&](halide_buffer_t *) { return halide_device_free(nullptr, &buffer_); });
+        }
+    }
+    CudaScratch(const CudaScratch &) = delete;
+    CudaScratch &operator=(const CudaScratch &) = delete;
+
+    // Allocates the device memory and copies the 1 there.
+    int upload() {
+        return run_on_cuda(device_id_, nullptr, 0, [&](halide_buffer_t *) {
+            if (int e = halide_device_malloc(nullptr, &buffer_, cuda_device_interface())) return e;
+            buffer_.set_host_dirty(true);
+            if (int e = halide_copy_to_device(nullptr, &buffer_, cuda_device_interface())) return e;
+            return halide_device_sync(nullptr, &buffer_);
+        });
+    }
+    const float *one() const { return reinterpret_cast<const float *>(buffer_.device); }
+
+private:
+    int device_id_;
+    std::vector<float> host_;
+    halide_dimension_t dim_;
+    halide_buffer_t buffer_ = halide_buffer_t();
+};
+
 }  // namespace
 
 nnf_status run_classification_loss(const char *function, const ClassificationCall &call) {
@@ -640,9 +699,26 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
     if (call.mode == Mode::backward && !call.grad_output) {
         return fail(function, NNF_ERR_INVALID_ARGUMENT, "grad_output is NULL");
     }
+    const ClassificationKernels &kernels = indices ? call.index_kernels : call.probability_kernels;
+    // The CUDA kernel of this call: nll_loss's backward has one.
+    const NllBackwardKernel cuda_backward =
+        call.mode == Mode::backward && kernels.backward.without_exps ? cuda_twin_of(kernels.backward.without_exps) : nullptr;
+    const bool host_gather = call.log_probabilities && want_loss;  // nll_loss's forward
     Backend backend;
     int device_id;
-    if (nnf_status s = check_devices(function, args, num_args, /*cuda_kernels=*/false, &backend, &device_id)) return s;
+    const char *no_cuda_reason = nullptr;
+    if (cuda_device_interface() && !cuda_backward) {
+        no_cuda_reason = host_gather ? "nll_loss's forward has no CUDA kernel yet (it is a host gather on the CPU)"
+                                     : "cross_entropy has no CUDA kernels yet";
+    }
+    if (nnf_status s = check_devices(function, args, num_args, cuda_backward != nullptr, &backend, &device_id,
+                                     no_cuda_reason)) {
+        return s;
+    }
+    const bool on_cuda = backend == Backend::cuda;
+    if (on_cuda) {
+        if (nnf_status s = check_cuda_driver(function)) return s;
+    }
 
     // Shapes: input (C), (N, C) or (N, C, d1..dK); rows are the input's shape without dim 1.
     const DLTensor &input = *call.input;
@@ -790,6 +866,14 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
         geometry.classes = C;
         geometry.ignore_index = call.ignore_index;
     }
+    // On CUDA the indices (and the weights, for the mean's divisor) are checked on host copies.
+    std::vector<int64_t> host_target;
+    std::vector<float> host_weight;
+    if (on_cuda && indices && !empty) {
+        int r = copy_view_to_host(device_id, *target, &host_target, &geometry.target);
+        if (r == 0 && call.weight) r = copy_view_to_host(device_id, *call.weight, &host_weight, &geometry.weight);
+        if (nnf_status s = kernel_status(function, r)) return s;
+    }
     auto out_of_range = [&](int64_t row) {
         int64_t offset = 0, r = row;
         for (int d = geometry.rank; d-- > 0;) {
@@ -870,7 +954,6 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
     const double divisor = indices ? divisor_of(index_totals) : static_cast<double>(rows);
     const float grad_scale_factor = mean ? static_cast<float>(1.0 / divisor) : 1.0f;
 
-    const ClassificationKernels &kernels = indices ? call.index_kernels : call.probability_kernels;
     if (!(want_loss && want_grad ? kernels.forward_backward != nullptr
                                  : (want_loss ? kernels.forward != nullptr : kernels.backward.defined()))) {
         return fail(function, NNF_ERR_INVALID_ARGUMENT, "this target dtype has no kernel for the call");
@@ -881,6 +964,13 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
     float row_losses_local[256];
     std::unique_ptr<float[]> row_losses_heap;
     float *row_losses = row_losses_local;
+    // On CUDA a missing weight's 1 lives in device scratch.
+    std::unique_ptr<CudaScratch> cuda_scratch;
+    if (on_cuda && !empty && !call.weight) {
+        cuda_scratch = std::make_unique<CudaScratch>(device_id);
+        if (nnf_status s = kernel_status(function, cuda_scratch->upload())) return s;
+        weight_view = scalar_view(cuda_scratch->one());
+    }
     ViewTensor x_view = full_view(input), loss_view, grad_view, grad_scale_view;
     if (want_loss) {
         if (none) {
@@ -934,7 +1024,9 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
         const int64_t ni = nd > 0 ? d_extent[nd - 1] : 1;
         const int64_t N = extent[0];
         int64_t budget = rows_per_call_for_testing.load();
-        if (budget <= 0) budget = std::max<int64_t>(1, kLogitsPerCall / C);
+        // A CPU call is a block of rows that stays in L2; a CUDA call as many rows as the
+        // kernel's int32 indices allow.
+        if (budget <= 0) budget = on_cuda ? std::numeric_limits<int64_t>::max() : std::max<int64_t>(1, kLogitsPerCall / C);
         int64_t i_block = std::min(ni, budget), o_block = std::clamp<int64_t>(budget / i_block, 1, N);
         const int64_t limit = max_span_per_call();
         auto span = [&](int64_t ib, int64_t ob) {
@@ -978,6 +1070,15 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
             buffers[t].dim = dims[t];
         };
         const int target_rank = indices ? 2 : 3;
+        // One call's CUDA kernel (nll_loss's backward) on buffers[0..5], whose host fields hold
+        // device addresses.
+        auto run_cuda_backward = [&] {
+            halide_buffer_t b[5] = {buffers[0], buffers[1], buffers[2], buffers[5], buffers[4]};
+            return run_on_cuda(device_id, b, 5, [&](halide_buffer_t *d) {
+                return cuda_backward(&d[0], &d[1], &d[2], call.ignore_index, call.label_smoothing, &d[3],
+                                     grad_scale_factor, &d[4]);
+            });
+        };
         int64_t index[NNF_MAX_DIMS] = {};
         mark_kernels_started();
         clear_kernel_error();
@@ -992,6 +1093,10 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
                         int64_t offset = o * views[t]->stride[0] + (nd > 0 ? i * d_stride[t][nd - 1] : 0);
                         for (int d = 0; d + 1 < nd; ++d) offset += index[d] * d_stride[t][d];
                         make(t, offset, ib, ob, t == 0 || t == 4 ? 3 : (t == 1 ? target_rank : (t == 2 ? 1 : 2)));
+                    }
+                    if (on_cuda) {
+                        result = run_cuda_backward();
+                        continue;
                     }
                     if (want_grad) buffers[6] = buffers[4];
                     if (want_loss && want_grad) {

@@ -14,11 +14,12 @@
 // (ops::ClassificationInputs::exps); nll_loss's backward has no exps.
 // ("targets": Halide reserves "target" for the generator's Target.) `width` is beta (smooth_l1) or delta (huber), unused by mse and l1; nll_loss ignores
 // label_smoothing and probability targets ignore ignore_index (one signature per shape of kernel).
-// CUDA (the elementwise losses only): forward_none and backward as the pointwise GPU schedule;
+// CUDA, elementwise losses: forward_none and backward as the pointwise GPU schedule;
 // forward_sum, same signature, writes one double partial per block instead of one per row:
 // row_sum(p) sums the p-th of row_sum's extent equal chunks of the slice flattened (i fastest),
 // so a contiguous tensor (one long row) still spreads over many blocks; the driver picks the
 // extent and adds the partials on the host (runtime/loss_driver.cpp).
+// CUDA, classification losses: nll_loss's backward only (cross_entropy has no CUDA kernels yet).
 #include <stdexcept>
 
 #include "Halide.h"
@@ -70,6 +71,10 @@ public:
         }
         want_loss_ = base != "backward";
         want_grad_ = base != "forward";
+        gpu_ = get_target().has_gpu_feature();
+        if (gpu_ && (spec.name != "nll_loss" || want_loss_)) {
+            throw std::invalid_argument("of the classification losses, CUDA has nll_loss's backward only");
+        }
         x_ = add_input<Buffer<float>>("x", 3);
         if (probabilities_) {
             target_ = add_input<Buffer<float>>("targets", 3);
@@ -125,6 +130,8 @@ public:
         }
         // Any strides come in: the class dim of a (N, C, d1..dK) input has stride d1..dK.
         for (OutputImageParam b : buffers()) b.dim(0).set_stride(Expr());
+        // CUDA: nll_loss's gradient, one thread per element (no strides to specialize on a GPU).
+        if (gpu_) return schedules::schedule_nll_gradient_gpu(scheduled.grad);
         x_->set_estimates({{0, 1024}, {0, 1}, {0, 64}});
         // Without a weight the runtime passes one 1 with stride 0; a weight tensor is usually
         // contiguous. Gathering weight[c] with an unknown stride cost more than the exps.
@@ -226,7 +233,7 @@ private:
         return result;
     }
 
-    bool elementwise_ = false, probabilities_ = false, want_loss_ = false, want_grad_ = false;
+    bool elementwise_ = false, probabilities_ = false, want_loss_ = false, want_grad_ = false, gpu_ = false;
     Input<Buffer<float>> *x_ = nullptr, *target_ = nullptr, *grad_output_ = nullptr, *weight_ = nullptr,
                          *grad_scale_ = nullptr;
     Input<Buffer<int64_t>> *target_indices_ = nullptr;

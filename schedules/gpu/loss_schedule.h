@@ -1,5 +1,6 @@
-// GPU (CUDA) schedules of the elementwise losses (mse, l1, smooth_l1, huber). Reduction none
-// and the gradients are pointwise (gpu/pointwise_schedule.h); mean and sum use the one below.
+// GPU (CUDA) schedules of the loss family. Elementwise losses (mse, l1, smooth_l1, huber):
+// reduction none and the gradients are pointwise (gpu/pointwise_schedule.h), mean and sum use
+// the partial sums below. nll_loss's gradient: below.
 #pragma once
 
 #include "Halide.h"
@@ -17,5 +18,8 @@ struct LossGpuKnobs {
 // elements: coalesced), the per-thread double sums rfactored into shared memory and added up by
 // one thread of the block (Halide 21 has no 64-bit warp shuffles).
 void schedule_loss_partial_sums_gpu(Halide::Func partials, Halide::Func sum, const LossGpuKnobs &knobs = {});
+
+// nll_loss's gradient (c, i, o), zero but at each row's target: one thread per element.
+void schedule_nll_gradient_gpu(Halide::Func grad, const LossGpuKnobs &knobs = {});
 
 }  // namespace nnf::schedules

@@ -1,14 +1,17 @@
 // The elementwise losses (mse, l1, smooth_l1, huber) on a GPU: forward with reduction none, mean
 // and sum, backward with each, contiguous, strided, transposed and broadcast layouts, sums
 // spread over many blocks and over several kernel calls, NaN and inf, empty inputs; against
-// double references (reference/loss_reference.h). Skipped, with the reason, without a GPU; the
-// device checks run everywhere. nll_loss and cross_entropy stay CPU-only.
+// double references (reference/loss_reference.h). nll_loss's backward (weights, ignore_index,
+// mean and none, (N, C, d) layouts) against the CPU path, which tests/test_losses.cpp checks
+// against double formulas; cross_entropy and nll_loss's forward have no CUDA kernels yet.
+// Skipped, with the reason, without a GPU; the device checks run everywhere.
 #include <cmath>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "cuda/cuda_test_support.h"
+#include "cuda/gpu_matches_cpu.h"
 #include "elementwise_loss_calls.h"
 #include "reference/loss_reference.h"
 #include "tensor.h"
@@ -214,6 +217,71 @@ TEST_F(CudaLossTest, BackwardInPlaceOverTheInput) {
     for (int64_t i = 0; i < x.size(); ++i) ASSERT_TRUE(near(x.at(i), reference.at(i), 1e-6, 1e-30)) << i;
 }
 
+class CudaClassificationTest : public ::testing::Test {
+protected:
+    void SetUp() override { NNF_SKIP_WITHOUT_GPU(); }
+};
+
+// Class indices with every `ignore_every`-th one ignore_index (-100).
+KernelArg labels(std::vector<int64_t> shape, int64_t classes, unsigned seed, int ignore_every = 0) {
+    KernelArg t = class_indices(std::move(shape), classes, seed);
+    if (ignore_every > 0) {
+        const int64_t ignored = -100;
+        for (int64_t r = 0; r < t.count(); r += ignore_every) std::memcpy(t.bytes.data() + r * 8, &ignored, 8);
+    }
+    return t;
+}
+
+TEST_F(CudaClassificationTest, NllLossBackwardMatchesTheCpu) {
+    for (nnf_reduction r : {NNF_REDUCTION_MEAN, NNF_REDUCTION_NONE}) {
+        SCOPED_TRACE(testing::Message() << "reduction " << r);
+        nnf_nll_loss_params p = nnf_nll_loss_default_params();
+        p.reduction = r;
+        const std::vector<int64_t> g_shape = r == NNF_REDUCTION_NONE ? std::vector<int64_t>{300} : std::vector<int64_t>{};
+        auto backward = [&](DLTensor *g, DLTensor *x, DLTensor *t, DLTensor *w, DLTensor *grad) {
+            return nnf_nll_loss_backward(g, x, t, w, grad, &p);
+        };
+        expect_gpu_matches_cpu(backward,
+                               std::array<KernelArg, 5>{floats(g_shape, -2, 2, 15), floats({300, 20}, -5, 0, 16),
+                                                        labels({300}, 20, 17, 7), floats({20}, 0.5f, 2, 18),
+                                                        output({300, 20})},
+                               kRel, kAbs);
+        // Unweighted (the driver's device 1), over positions: the class dim has stride d.
+        const std::vector<int64_t> gd_shape = r == NNF_REDUCTION_NONE ? std::vector<int64_t>{4, 33} : std::vector<int64_t>{};
+        auto unweighted = [&](DLTensor *g, DLTensor *x, DLTensor *t, DLTensor *grad) {
+            return nnf_nll_loss_backward(g, x, t, nullptr, grad, &p);
+        };
+        expect_gpu_matches_cpu(unweighted,
+                               std::array<KernelArg, 4>{floats(gd_shape, -2, 2, 19), floats({4, 7, 33}, -5, 0, 20),
+                                                        labels({4, 33}, 7, 21, 4), output({4, 7, 33})},
+                               kRel, kAbs);
+    }
+}
+
+// A class index out of range in device memory: found on the host copy, nothing written.
+TEST_F(CudaClassificationTest, BadClassIndicesOnTheDeviceAreReportedBeforeAnyWrite) {
+    std::array<KernelArg, 3> args{floats({3, 4}, -1, 1, 19), labels({3}, 4, 20), output({3, 4})};
+    const int64_t bad = 4;
+    std::memcpy(args[1].bytes.data() + 16, &bad, 8);
+    std::vector<std::unique_ptr<DeviceBuffer>> device;
+    std::array<DLTensor, 3> views;
+    for (size_t i = 0; i < 3; ++i) {
+        device.push_back(std::make_unique<DeviceBuffer>(args[i].bytes.size()));
+        device.back()->upload(args[i].bytes.data());
+        views[i] = args[i].view(device.back()->data(), {kDLCUDA, 0});
+    }
+    KernelArg one = floats({}, 1, 1, 0);
+    DeviceBuffer g(4);
+    g.upload(one.bytes.data());
+    DLTensor g_view = one.view(g.data(), {kDLCUDA, 0});
+    EXPECT_EQ(nnf_nll_loss_backward(&g_view, &views[0], &views[1], nullptr, &views[2], nullptr),
+              NNF_ERR_INDEX_OUT_OF_RANGE);
+    EXPECT_NE(std::string(nnf_last_error()).find("target[2] = 4 is out of range"), std::string::npos) << nnf_last_error();
+    std::vector<unsigned char> after(args[2].bytes.size());
+    device[2]->download(after.data());
+    EXPECT_EQ(after, args[2].bytes);
+}
+
 // Runs everywhere: a CUDA tensor next to a CPU one, or on another device, is rejected before any
 // device work.
 TEST(CudaLossValidation, MixedDevicesAreRejectedWithoutWriting) {
@@ -236,8 +304,9 @@ TEST(CudaLossValidation, MixedDevicesAreRejectedWithoutWriting) {
     EXPECT_EQ(scalar.at(0), TestTensor::kSentinel);
 }
 
-// Runs everywhere: nll_loss and cross_entropy have no CUDA kernels.
-TEST(CudaLossValidation, ClassificationLossesStayCpuOnly) {
+// Runs everywhere: cross_entropy and nll_loss's forward (a host gather on the CPU) have no CUDA
+// kernels yet.
+TEST(CudaLossValidation, CrossEntropyAndNllLossForwardHaveNoCudaKernels) {
     TestTensor x({4, 3}), out({});
     std::vector<int64_t> targets = {0, 1, 2, 1};
     int64_t target_shape[] = {4};
@@ -248,9 +317,9 @@ TEST(CudaLossValidation, ClassificationLossesStayCpuOnly) {
     t.dtype = {kDLInt, 64, 1};
     t.shape = target_shape;
     DLTensor x_gpu = claimed_on_gpu(x), out_gpu = claimed_on_gpu(out);
-    EXPECT_EQ(nnf_cross_entropy_forward(&x_gpu, &t, nullptr, &out_gpu, nullptr), NNF_ERR_NOT_BUILT_FOR_TARGET)
-        << nnf_last_error();
     EXPECT_EQ(nnf_nll_loss_forward(&x_gpu, &t, nullptr, &out_gpu, nullptr, nullptr), NNF_ERR_NOT_BUILT_FOR_TARGET)
+        << nnf_last_error();
+    EXPECT_EQ(nnf_cross_entropy_forward(&x_gpu, &t, nullptr, &out_gpu, nullptr), NNF_ERR_NOT_BUILT_FOR_TARGET)
         << nnf_last_error();
     EXPECT_EQ(out.at(0), TestTensor::kSentinel);
 }
@@ -279,6 +348,17 @@ TEST(CudaLossValidation, CudaTensorsWithoutADriverFailWithTheReason) {
         }
         EXPECT_EQ(elementwise_backward(op, &y_gpu, &x_gpu, &t_gpu, &y_gpu, NNF_REDUCTION_NONE, 1.0f), NNF_ERR_RUNTIME_FAILURE);
     }
+    // nll_loss's backward too, before its class indices are copied to the host.
+    std::vector<int64_t> targets = {0, 1, 2, 1};
+    int64_t target_shape[] = {4};
+    DLTensor labels = {};
+    labels.data = targets.data();
+    labels.device = {kDLCUDA, 0};
+    labels.ndim = 1;
+    labels.dtype = {kDLInt, 64, 1};
+    labels.shape = target_shape;
+    EXPECT_EQ(nnf_nll_loss_backward(&g_gpu, &x_gpu, &labels, nullptr, &y_gpu, nullptr), NNF_ERR_RUNTIME_FAILURE);
+    EXPECT_NE(std::string(nnf_last_error()).find("nnf_nll_loss_backward"), std::string::npos) << nnf_last_error();
     for (int64_t i = 0; i < y.size(); ++i) EXPECT_EQ(y.at(i), TestTensor::kSentinel);
     EXPECT_EQ(scalar.at(0), TestTensor::kSentinel);
 }
