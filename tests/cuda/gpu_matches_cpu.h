@@ -76,6 +76,19 @@ nnf_status call(Kernel kernel, std::array<DLTensor, N> &views) {
     return std::apply([&](auto &...t) { return kernel(&t...); }, views);
 }
 
+// Copies each argument's bytes to a new device buffer (kept in `device`) and returns kDLCUDA
+// views of them.
+template<size_t N>
+std::array<DLTensor, N> upload_all(std::array<KernelArg, N> &args, std::vector<std::unique_ptr<DeviceBuffer>> *device) {
+    std::array<DLTensor, N> views;
+    for (size_t i = 0; i < N; ++i) {
+        device->push_back(std::make_unique<DeviceBuffer>(args[i].bytes.size()));
+        device->back()->upload(args[i].bytes.data());
+        views[i] = args[i].view(device->back()->data(), {kDLCUDA, 0});
+    }
+    return views;
+}
+
 // Runs `kernel` on the CPU and on the GPU with the same arguments; expects NNF_OK from both and
 // every float argument equal within rel / abs afterwards (inputs are unchanged on both).
 template<typename Kernel, size_t N>
@@ -86,12 +99,7 @@ void expect_gpu_matches_cpu(Kernel kernel, std::array<KernelArg, N> args, double
     ASSERT_EQ(call(kernel, cpu_views), NNF_OK) << nnf_last_error();
 
     std::vector<std::unique_ptr<DeviceBuffer>> device;
-    std::array<DLTensor, N> gpu_views;
-    for (size_t i = 0; i < N; ++i) {
-        device.push_back(std::make_unique<DeviceBuffer>(args[i].bytes.size()));
-        device.back()->upload(args[i].bytes.data());
-        gpu_views[i] = args[i].view(device.back()->data(), {kDLCUDA, 0});
-    }
+    std::array<DLTensor, N> gpu_views = upload_all(args, &device);
     ASSERT_EQ(call(kernel, gpu_views), NNF_OK) << nnf_last_error();
     ASSERT_EQ(CudaDriver::get().cuCtxSynchronize(), 0);
     for (size_t i = 0; i < N; ++i) {

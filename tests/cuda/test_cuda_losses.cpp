@@ -217,6 +217,18 @@ TEST_F(CudaLossTest, BackwardInPlaceOverTheInput) {
     for (int64_t i = 0; i < x.size(); ++i) ASSERT_TRUE(near(x.at(i), reference.at(i), 1e-6, 1e-30)) << i;
 }
 
+// A kDLCUDA view of host class indices that is never dereferenced (see claimed_on_gpu).
+DLTensor indices_claimed_on_gpu(std::vector<int64_t> &indices, int64_t *shape) {
+    *shape = static_cast<int64_t>(indices.size());
+    DLTensor t = {};
+    t.data = indices.data();
+    t.device = {kDLCUDA, 0};
+    t.ndim = 1;
+    t.dtype = {kDLInt, 64, 1};
+    t.shape = shape;
+    return t;
+}
+
 class CudaClassificationTest : public ::testing::Test {
 protected:
     void SetUp() override { NNF_SKIP_WITHOUT_GPU(); }
@@ -264,12 +276,7 @@ TEST_F(CudaClassificationTest, BadClassIndicesOnTheDeviceAreReportedBeforeAnyWri
     const int64_t bad = 4;
     std::memcpy(args[1].bytes.data() + 16, &bad, 8);
     std::vector<std::unique_ptr<DeviceBuffer>> device;
-    std::array<DLTensor, 3> views;
-    for (size_t i = 0; i < 3; ++i) {
-        device.push_back(std::make_unique<DeviceBuffer>(args[i].bytes.size()));
-        device.back()->upload(args[i].bytes.data());
-        views[i] = args[i].view(device.back()->data(), {kDLCUDA, 0});
-    }
+    std::array<DLTensor, 3> views = upload_all(args, &device);
     KernelArg one = floats({}, 1, 1, 0);
     DeviceBuffer g(4);
     g.upload(one.bytes.data());
@@ -309,13 +316,8 @@ TEST(CudaLossValidation, MixedDevicesAreRejectedWithoutWriting) {
 TEST(CudaLossValidation, CrossEntropyAndNllLossForwardHaveNoCudaKernels) {
     TestTensor x({4, 3}), out({});
     std::vector<int64_t> targets = {0, 1, 2, 1};
-    int64_t target_shape[] = {4};
-    DLTensor t = {};
-    t.data = targets.data();
-    t.device = {kDLCUDA, 0};
-    t.ndim = 1;
-    t.dtype = {kDLInt, 64, 1};
-    t.shape = target_shape;
+    int64_t target_shape[1];
+    DLTensor t = indices_claimed_on_gpu(targets, target_shape);
     DLTensor x_gpu = claimed_on_gpu(x), out_gpu = claimed_on_gpu(out);
     EXPECT_EQ(nnf_nll_loss_forward(&x_gpu, &t, nullptr, &out_gpu, nullptr, nullptr), NNF_ERR_NOT_BUILT_FOR_TARGET)
         << nnf_last_error();
@@ -350,13 +352,8 @@ TEST(CudaLossValidation, CudaTensorsWithoutADriverFailWithTheReason) {
     }
     // nll_loss's backward too, before its class indices are copied to the host.
     std::vector<int64_t> targets = {0, 1, 2, 1};
-    int64_t target_shape[] = {4};
-    DLTensor labels = {};
-    labels.data = targets.data();
-    labels.device = {kDLCUDA, 0};
-    labels.ndim = 1;
-    labels.dtype = {kDLInt, 64, 1};
-    labels.shape = target_shape;
+    int64_t target_shape[1];
+    DLTensor labels = indices_claimed_on_gpu(targets, target_shape);
     EXPECT_EQ(nnf_nll_loss_backward(&g_gpu, &x_gpu, &labels, nullptr, &y_gpu, nullptr), NNF_ERR_RUNTIME_FAILURE);
     EXPECT_NE(std::string(nnf_last_error()).find("nnf_nll_loss_backward"), std::string::npos) << nnf_last_error();
     for (int64_t i = 0; i < y.size(); ++i) EXPECT_EQ(y.at(i), TestTensor::kSentinel);

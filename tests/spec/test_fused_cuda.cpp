@@ -98,12 +98,7 @@ TEST(FusedCuda, ClassIndicesOnTheDeviceAreCheckedBeforeAnyWrite) {
     const int64_t bad = 3;
     std::memcpy(args[1].bytes.data() + 8, &bad, 8);
     std::vector<std::unique_ptr<DeviceBuffer>> device;
-    std::array<DLTensor, 4> views;
-    for (size_t i = 0; i < 4; ++i) {
-        device.push_back(std::make_unique<DeviceBuffer>(args[i].bytes.size()));
-        device.back()->upload(args[i].bytes.data());
-        views[i] = args[i].view(device.back()->data(), {kDLCUDA, 0});
-    }
+    std::array<DLTensor, 4> views = upload_all(args, &device);
     EXPECT_EQ(call(spectest_scaled_ce, views), NNF_ERR_INDEX_OUT_OF_RANGE);
     EXPECT_STREQ(nnf_last_error(),
                  "spectest_scaled_ce: target[1] = 3 is not a class index of cross_entropy: expected 0 <= index < 3 (C) "
