@@ -11,8 +11,8 @@ void schedule_pointwise_gpu(Func output, const PointwiseGpuKnobs &knobs) {
     // consecutive elements in each unrolled step. The steps are inside the thread loop, so that
     // each thread issues all its loads before its first store; a step loop outside the threads
     // would make Halide put a block barrier between steps and leave one load in flight per
-    // thread (2.2 of the H200's 3.8 TB/s copy). The row's blocks and the rows are one grid
-    // dimension (x, up to 2^31 - 1 blocks): the grid's y would stop at 65535 rows.
+    // thread (relu forward moved 2.5 TB/s where an H200 copies 4.2). The row's blocks and the
+    // rows are one grid dimension (x, up to 2^31 - 1 blocks): the grid's y would stop at 65535.
     output.split(inner, block, thread, knobs.threads * knobs.elements_per_thread, TailStrategy::GuardWithIf)
         .split(thread, step, thread, knobs.threads, TailStrategy::GuardWithIf)
         .reorder(step, thread, block, outer)
