@@ -146,7 +146,15 @@ extern "C" nnf_status nnf_set_num_threads(int num_threads) {
         return nnf::rt::fail("nnf_set_num_threads", NNF_ERR_INVALID_ARGUMENT, "num_threads = %d is negative",
                              num_threads);
     }
-    halide_set_num_threads(num_threads);
+    const int before = halide_set_num_threads(num_threads);
+    if (halide_get_num_threads() < before) {
+        // Halide's pool keeps every worker it has created taking tasks whatever the new count
+        // (after 2 threads, a count of 1 still ran tasks on 2), so a smaller count restarts the
+        // pool: its workers are joined, and the next kernel call creates only as many as the
+        // new count allows. Hence the rule in the header: no other nnfuse call may be running.
+        halide_shutdown_thread_pool();
+        halide_set_num_threads(num_threads);
+    }
     return NNF_OK;
 }
 

@@ -1,10 +1,13 @@
 // Every validation error returns its own status, names the function and argument, and writes
 // no output byte (outputs are filled with a sentinel and compared).
+#include <chrono>
 #include <cstring>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
 
+#include "HalideRuntime.h"
 #include "test_tensor.h"
 
 namespace nnf::test {
@@ -166,6 +169,35 @@ TEST(Library, ThreadCount) {
     EXPECT_EQ(nnf_get_num_threads(), 3);
     ASSERT_EQ(nnf_set_num_threads(0), NNF_OK);
     EXPECT_GE(nnf_get_num_threads(), 1);
+}
+
+// The threads that run a parallel loop, counted by id: each of 64 tasks sleeps 200 us, so every
+// worker the pool lets work gets some.
+int threads_used() {
+    static std::mutex mutex;
+    static std::set<std::thread::id> ids;
+    ids.clear();
+    auto task = [](void *, int, uint8_t *) {
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            ids.insert(std::this_thread::get_id());
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        return 0;
+    };
+    for (int round = 0; round < 5; ++round) halide_do_par_for(nullptr, task, 0, 64, nullptr);
+    return static_cast<int>(ids.size());
+}
+
+// A smaller count after a larger one is honoured (Halide's pool alone kept all its workers).
+TEST(Library, ThreadCountGoesDownAsWellAsUp) {
+    ASSERT_EQ(nnf_set_num_threads(2), NNF_OK);
+    EXPECT_EQ(threads_used(), 2);
+    ASSERT_EQ(nnf_set_num_threads(1), NNF_OK);
+    EXPECT_EQ(threads_used(), 1);
+    ASSERT_EQ(nnf_set_num_threads(3), NNF_OK);
+    EXPECT_EQ(threads_used(), 3);
+    ASSERT_EQ(nnf_set_num_threads(0), NNF_OK);
 }
 
 TEST(Library, IsaNames) {

@@ -55,7 +55,8 @@ int nnf_version(void);
 const char *nnf_version_string(void);
 
 /* Worker threads of the kernels (process-wide). 0 restores the default: the number of CPUs,
- * or HL_NUM_THREADS from the environment. */
+ * or HL_NUM_THREADS from the environment. Call it while no other thread is inside an nnfuse
+ * call: lowering the count restarts the worker threads. */
 nnf_status nnf_set_num_threads(int num_threads);
 int nnf_get_num_threads(void);
 
