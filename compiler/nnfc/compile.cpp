@@ -32,7 +32,7 @@ std::string signature(const std::string &prefix, const Kernel &k) {
     std::string s = "nnf_status " + c_function(prefix, k) + "(";
     bool first = true;
     for (const TensorDecl &d : k.inputs) {
-        s += (first ? "" : ", ") + std::string("const DLTensor *") + d.name;
+        s += (first ? "" : ", ") + std::string(d.by_value ? "float " : "const DLTensor *") + d.name;
         first = false;
     }
     for (const TensorDecl &d : k.outputs) {
@@ -56,7 +56,8 @@ std::string describe(const Kernel &k) {
     auto list = [&](const std::vector<TensorDecl> &decls) {
         std::string out;
         for (size_t i = 0; i < decls.size(); ++i) {
-            out += (i ? ", " : "") + decls[i].name + ": " + spec::dtype_name(decls[i].dtype) + spec::shape_string(decls[i].dims);
+            out += (i ? ", " : "") + decls[i].name + ": " + spec::dtype_name(decls[i].dtype) +
+                   (decls[i].by_value ? "" : spec::shape_string(decls[i].dims));
         }
         return out;
     };
@@ -368,15 +369,32 @@ std::string emit_wrappers(const spec::Spec &spec, const std::string &prefix,
         const Kernel &k = spec.kernels[i];
         const spec::LoweredKernel &l = lowered[i];
         const std::string fn = c_function(prefix, k);
+        // The tensors (validated, placed, turned into buffers) and, in the C signature's order,
+        // the Halide function's parameters: a buffer per tensor, a float per scalar parameter.
         std::vector<const TensorDecl *> all;
-        for (const TensorDecl &d : k.inputs) all.push_back(&d);
-        for (const TensorDecl &d : k.outputs) all.push_back(&d);
-        std::string buffer_params;
-        for (size_t a = 0; a < all.size(); ++a) buffer_params += (a ? ", " : "") + std::string("struct halide_buffer_t *");
-        std::string buffer_args;
-        for (size_t a = 0; a < all.size(); ++a) buffer_args += (a ? ", " : "") + std::string("&buffers[") + std::to_string(a) + "]";
-        out << "\nextern \"C\" int " << impl_function(prefix, k) << "(" << buffer_params << ");\n";
-        if (cuda) out << "extern \"C\" int " << impl_function(prefix, k) << "_cuda(" << buffer_params << ");\n";
+        int num_tensor_inputs = 0;
+        std::string impl_params, impl_args, scalar_values;
+        int scalars = 0;
+        for (const std::vector<TensorDecl> *list : {&k.inputs, &k.outputs}) {
+            for (const TensorDecl &d : *list) {
+                if (!impl_params.empty()) {
+                    impl_params += ", ";
+                    impl_args += ", ";
+                }
+                if (d.by_value) {
+                    impl_params += "float";
+                    impl_args += "scalars[" + std::to_string(scalars++) + "]";
+                    scalar_values += (scalar_values.empty() ? "" : ", ") + d.name;
+                    continue;
+                }
+                impl_params += "struct halide_buffer_t *";
+                impl_args += "&buffers[" + std::to_string(all.size()) + "]";
+                if (list == &k.inputs) ++num_tensor_inputs;
+                all.push_back(&d);
+            }
+        }
+        out << "\nextern \"C\" int " << impl_function(prefix, k) << "(" << impl_params << ");\n";
+        if (cuda) out << "extern \"C\" int " << impl_function(prefix, k) << "_cuda(" << impl_params << ");\n";
         for (const TensorDecl *d : all) {
             out << "static const char *const " << fn << "_" << d->name << "_dims[] = {";
             for (const std::string &dim : d->dims) out << "\"" << dim << "\", ";
@@ -391,7 +409,10 @@ std::string emit_wrappers(const spec::Spec &spec, const std::string &prefix,
                 << d->dims.size() << ", " << fn << "_" << d->name << "_dims, \"" << spec::shape_string(d->dims) << "\"},\n";
         }
         out << "    };\n";
-        out << "    constexpr int num_inputs = " << k.inputs.size() << ", count = " << all.size() << ";\n";
+        out << "    constexpr int num_inputs = " << num_tensor_inputs << ", count = " << all.size() << ";\n";
+        // The scalar parameters, for the kernel call (and as the CUDA launch's context).
+        out << "    const float scalars[] = {" << (scalars ? scalar_values : "0.0f") << "};\n"
+            << "    (void)scalars;\n";
         out << "    for (const Arg &a : args) {\n"
                "        if (nnf_status s = check_arg(fn, a)) return s;\n"
                "    }\n"
@@ -441,13 +462,18 @@ std::string emit_wrappers(const spec::Spec &spec, const std::string &prefix,
         if (cuda) {
             // The buffers' host fields hold the device addresses; run_with_cuda_buffers wraps them.
             out << "    if (backend == Backend::cuda) {\n"
-                   "        auto launch = [](void *, halide_buffer_t *buffers) { return "
-                << impl_function(prefix, k) << "_cuda(" << buffer_args
-                << "); };\n"
-                   "        return run_kernel(fn, nnf::rt::run_with_cuda_buffers(device_id, buffers, count, launch, nullptr));\n"
+                   "        auto launch = [](void *context, halide_buffer_t *buffers) {\n"
+                   "            const float *scalars = static_cast<const float *>(context);\n"
+                   "            (void)scalars;\n"
+                   "            return "
+                << impl_function(prefix, k) << "_cuda(" << impl_args
+                << ");\n"
+                   "        };\n"
+                   "        return run_kernel(fn, nnf::rt::run_with_cuda_buffers(device_id, buffers, count, launch,\n"
+                   "                                                              const_cast<float *>(scalars)));\n"
                    "    }\n";
         }
-        out << "    return run_kernel(fn, " << impl_function(prefix, k) << "(" << buffer_args << "));\n}\n";
+        out << "    return run_kernel(fn, " << impl_function(prefix, k) << "(" << impl_args << "));\n}\n";
     }
     return out.str();
 }

@@ -29,6 +29,9 @@ struct TensorDecl {
     Shape dims;
     Location location;
     bool implicit = false;  // added by the checker (grad_<output> inputs, grad_<input> outputs)
+    // A scalar parameter (`alpha: f32`, no shape): an input passed by value in C, a float in the
+    // caller's hands however the tensors are placed (no device memory for one number).
+    bool by_value = false;
 };
 
 struct Expr;

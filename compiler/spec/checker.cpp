@@ -175,11 +175,19 @@ private:
         kernel_ = &k;
         for (const TensorDecl &d : k.inputs) {
             declare(d);
+            if (d.by_value && d.dtype != DType::f32) {
+                error(d.location, "type mismatch: scalar parameters are f32; '" + d.name + "' is declared " +
+                                      dtype_name(d.dtype) + " (give it a shape, e.g. " + dtype_name(d.dtype) +
+                                      "[], for a tensor)");
+            }
             scope_[d.name] = {d.dtype, d.dims, d.location, true};
         }
         std::map<std::string, Location> outputs;
         for (const TensorDecl &d : k.outputs) {
             declare(d);
+            if (d.by_value) {
+                error(d.location, "output '" + d.name + "' has no shape: outputs are tensors (f32[] holds one value)");
+            }
             if (outputs.count(d.name)) error(d.location, "'" + d.name + "' is already declared");
             if (d.dtype != DType::f32) {
                 error(d.location, "type mismatch: outputs are f32; '" + d.name + "' is declared " + dtype_name(d.dtype));
@@ -200,6 +208,10 @@ private:
                 }
                 if (std::find(k.grads.begin(), k.grads.end(), s.target) != k.grads.end()) {
                     error(s.location, "'grad " + s.target + "' is given twice");
+                }
+                if (k.find_input(s.target)->by_value) {
+                    error(s.location, "'grad " + s.target + "': '" + s.target +
+                                          "' is a scalar parameter, passed by value; declare it f32[] for a gradient");
                 }
                 k.grads.push_back(s.target);
                 continue;

@@ -44,6 +44,12 @@ public:
     LoweredKernel run() {
         LoweredKernel result;
         for (const TensorDecl &d : k_.inputs) {
+            if (d.by_value) {
+                Halide::Param<float> p(d.name);
+                scalars_.emplace(d.name, p);
+                result.arguments.push_back(p);
+                continue;
+            }
             const Halide::Type type = d.dtype == DType::f32   ? Halide::Float(32)
                                       : d.dtype == DType::i64 ? Halide::Int(64)
                                                               : Halide::Int(32);
@@ -258,6 +264,7 @@ private:
     }
 
     HExpr input(const std::string &name) {
+        if (auto scalar = scalars_.find(name); scalar != scalars_.end()) return scalar->second;
         const TensorDecl &d = *k_.find_input(name);
         return inputs_.at(name)(arg_exprs(d.dims));
     }
@@ -712,6 +719,7 @@ private:
     Halide::Target target_;
     std::map<std::string, Var> vars_;
     std::map<std::string, ImageParam> inputs_;
+    std::map<std::string, HExpr> scalars_;  // scalar parameters, by name
     std::map<std::string, HExpr> extents_;
     std::map<const Expr *, HExpr> memo_;
     std::map<std::string, HExpr> gradients_;

@@ -2,7 +2,7 @@
 //   spec      := kernel*
 //   kernel    := 'kernel' NAME '(' decls? ')' '->' '(' decls ')' '{' statement* '}'
 //   decls     := decl (',' decl)*
-//   decl      := NAME ':' DTYPE '[' (NAME (',' NAME)*)? ']'
+//   decl      := NAME ':' DTYPE ('[' (NAME (',' NAME)*)? ']')?   (no shape: a scalar parameter)
 //   statement := 'grad' NAME | NAME '=' expr
 //   expr      := sum (('<' | '<=' | '>' | '>=' | '==' | '!=') sum)?
 //   sum       := product (('+' | '-') product)*
@@ -210,7 +210,14 @@ private:
                 error(type.location, "expected a dtype (f32, i32 or i64), found " + describe(type));
             }
             next();
-            expect_symbol("[", "to open the shape of '" + d.name + "'");
+            if (!is_symbol("[")) {
+                // No shape: a scalar parameter, passed by value (the checker allows it for f32
+                // inputs only).
+                d.by_value = true;
+                decls.push_back(d);
+                continue;
+            }
+            next();
             if (!is_symbol("]")) {
                 do {
                     d.dims.push_back(expect_name("a dimension name").text);

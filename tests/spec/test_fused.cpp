@@ -224,6 +224,28 @@ TEST(FusedKernels, BiasGeluGradientsMatchTheUnfusedBackwardAndFiniteDifferences)
     expect_close(grad_bias, std::vector<double>(fd.begin() + static_cast<long>(x.size()), fd.end()), 1e-4, 1e-5, "grad_bias vs finite differences");
 }
 
+// Scalar parameters arrive by value: spectest_affine_gelu(x, scale, shift, grad_y, y, grad_x).
+TEST(FusedKernels, ScalarParametersByValueWithTheGradient) {
+    const int64_t n = 5, c = 7;
+    const float scale = 1.5f, shift = -0.25f;
+    std::vector<float> x = random_values(static_cast<size_t>(n * c), -3, 3, 31), grad_y = random_values(static_cast<size_t>(n * c), -1, 1, 32);
+    std::vector<float> y(x.size()), grad_x(x.size());
+    std::vector<int64_t> shape{n, c};
+    DLTensor tx = tensor(x.data(), shape), tg = tensor(grad_y.data(), shape), ty = tensor(y.data(), shape),
+             tgx = tensor(grad_x.data(), shape);
+    ASSERT_EQ(spectest_affine_gelu(&tx, scale, shift, &tg, &ty, &tgx), NNF_OK) << nnf_last_error();
+    std::vector<double> expected(x.size());
+    for (size_t i = 0; i < x.size(); ++i) expected[i] = gelu_exact(double(x[i]) * scale + shift);
+    expect_close(y, expected, 2e-6, 1e-7, "y vs double");
+    auto objective = [&](const std::vector<double> &v) {
+        double total = 0;
+        for (size_t i = 0; i < v.size(); ++i) total += grad_y[i] * gelu_exact(v[i] * scale + shift);
+        return total;
+    };
+    expect_close(grad_x, finite_differences(objective, std::vector<double>(x.begin(), x.end())), 1e-4, 1e-5,
+                 "grad_x vs finite differences");
+}
+
 TEST(FusedKernels, TemperatureSoftmaxMatchesUnfusedAndDouble) {
     for (auto [n, c] : {std::make_pair<int64_t, int64_t>(1, 1), {4, 10}, {33, 257}, {3, 5000}}) {
         std::vector<float> x = random_values(static_cast<size_t>(n * c), -20, 20, 8), y(x.size()), scaled(x.size()), unfused(x.size());

@@ -42,6 +42,18 @@ TEST(FusedCuda, ElementwiseWithBroadcastOverShapes) {
                            kAbs);
 }
 
+// Scalar parameters by value reach the CUDA variant through the launch's context.
+TEST(FusedCuda, ScalarParametersByValue) {
+    SKIP_WITHOUT_GPU();
+    auto affine_gelu = [](DLTensor *x, DLTensor *grad_y, DLTensor *y, DLTensor *grad_x) {
+        return spectest_affine_gelu(x, 1.5f, -0.25f, grad_y, y, grad_x);
+    };
+    expect_gpu_matches_cpu(affine_gelu,
+                           std::array<KernelArg, 4>{floats({300, 70}, -3, 3, 40), floats({300, 70}, -1, 1, 41),
+                                                    output({300, 70}), output({300, 70})},
+                           kRel, kAbs);
+}
+
 TEST(FusedCuda, GradientsReducedOverTheBroadcastDim) {
     SKIP_WITHOUT_GPU();
     // grad bias sums over N: one block per column.

@@ -174,6 +174,35 @@ TEST(SpecErrors, TypeMismatch) {
               "                        ^");
 }
 
+TEST(SpecParser, ScalarParametersHaveNoShapeAndComeByValue) {
+    const Spec spec = checked("kernel k(x: f32[N], a: f32, b: f32) -> (y: f32[N]) {\n    y = x * a + b\n    grad x\n}");
+    const Kernel &k = spec.kernels[0];
+    ASSERT_EQ(k.inputs.size(), 4u);  // x, a, b, grad_y
+    EXPECT_FALSE(k.inputs[0].by_value);
+    EXPECT_TRUE(k.inputs[1].by_value);
+    EXPECT_TRUE(k.inputs[1].dims.empty());
+    EXPECT_TRUE(k.inputs[2].by_value);
+    EXPECT_EQ(k.inputs[3].name, "grad_y");
+    EXPECT_FALSE(k.inputs[3].by_value);
+}
+
+TEST(SpecErrors, ScalarParameters) {
+    EXPECT_EQ(error_of("kernel k(x: f32[N], n: i64) -> (y: f32[N]) { y = x }"),
+              "test.nnf:1:21: error: type mismatch: scalar parameters are f32; 'n' is declared i64 (give it a shape, "
+              "e.g. i64[], for a tensor)\n"
+              "kernel k(x: f32[N], n: i64) -> (y: f32[N]) { y = x }\n"
+              "                    ^");
+    EXPECT_EQ(error_of("kernel k(x: f32[N]) -> (y: f32) { y = sum(x) }"),
+              "test.nnf:1:25: error: output 'y' has no shape: outputs are tensors (f32[] holds one value)\n"
+              "kernel k(x: f32[N]) -> (y: f32) { y = sum(x) }\n"
+              "                        ^");
+    EXPECT_EQ(error_of("kernel k(x: f32[N], a: f32) -> (y: f32[]) {\n  y = sum(x * a)\n  grad a\n}"),
+              "test.nnf:3:3: error: 'grad a': 'a' is a scalar parameter, passed by value; declare it f32[] for a "
+              "gradient\n"
+              "  grad a\n"
+              "  ^");
+}
+
 TEST(SpecErrors, UnusedInputAndUnassignedOutput) {
     EXPECT_EQ(error_of("kernel k(x: f32[N, C], bias: f32[C]) -> (y: f32[N, C]) {\n    y = relu(x)\n}"),
               "test.nnf:1:24: error: input 'bias' is never used\n"
