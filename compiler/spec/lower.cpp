@@ -624,8 +624,8 @@ private:
         partial.vectorize(lane);
         partial.update(0).vectorize(lane);
         // Unit stride in every buffer: dense vector loads. Without this the partial loaded its
-        // 16 lanes with a gather at the buffers' runtime stride, which made three root passes
-        // of a fused cross_entropy cost more than its gradient.
+        // lanes one by one at the buffers' runtime stride, and the three root passes of a fused
+        // cross_entropy cost more than its gradient.
         partial.update(0).specialize(dense_);
     }
 
