@@ -430,6 +430,18 @@ bool index_is_bad(int64_t t, int64_t classes) {
     return static_cast<uint64_t>(t) >= static_cast<uint64_t>(classes);
 }
 
+// A row's class for the loads: its target, or the (in-range, unused) class 0 when ignored, so
+// that the loads need no branch.
+int64_t load_class(int64_t t, bool keep) {
+    return keep ? t : 0;
+}
+
+// weight[c], 1 when unweighted.
+template<bool kWeighted>
+float class_weight(const RowGeometry &g, int64_t c) {
+    return kWeighted ? g.weight[c * g.weight_stride] : 1.0f;
+}
+
 // The index check of a run and its kept rows' count or summed weight. Branch-free but for the
 // bad index: ignored rows are common in padded batches.
 template<bool kWeighted>
@@ -443,8 +455,7 @@ int64_t check_run(const RowGeometry &g, int64_t row0, const RowRun &r, ChunkSums
         if (keep && index_is_bad(t, g.classes)) break;
         kept += keep;
         if (kWeighted) {
-            const int64_t c = keep ? t : 0;  // in range: the load needs no branch
-            const double w = keep ? static_cast<double>(g.weight[c * g.weight_stride]) : 0.0;
+            const double w = keep ? static_cast<double>(class_weight<true>(g, load_class(t, keep))) : 0.0;
             ((j & 1) ? w1 : w0) += w;
         }
     }
@@ -454,10 +465,7 @@ int64_t check_run(const RowGeometry &g, int64_t row0, const RowRun &r, ChunkSums
 }
 
 // nll_loss's row loss, as the Halide kernel's (ops::nll_loss): -w_t x_t in float, 0 when ignored.
-template<bool kWeighted>
-float nll_row_loss(const RowGeometry &g, const float *x, int64_t t, bool keep) {
-    const int64_t c = keep ? t : 0;  // an ignored row reads its (in-range) class 0, unused
-    const float w = kWeighted ? g.weight[c * g.weight_stride] : 1.0f;
+float nll_row_loss(const RowGeometry &g, const float *x, int64_t c, float w, bool keep) {
     const float loss = -w * x[c * g.x_class_stride];
     return keep ? loss : 0.0f;
 }
@@ -477,8 +485,10 @@ int64_t nll_sum_run(const RowGeometry &g, int64_t row0, const RowRun &r, ChunkSu
         const bool keep = t != g.ignore_index;
         if (keep && index_is_bad(t, g.classes)) return false;
         kept += keep;
-        loss[lane] += nll_row_loss<kWeighted>(g, r.x + k * r.x_step, t, keep);
-        if (kWeighted) weight[lane] += keep ? static_cast<double>(g.weight[(keep ? t : 0) * g.weight_stride]) : 0.0;
+        const int64_t c = load_class(t, keep);
+        const float w = class_weight<kWeighted>(g, c);
+        loss[lane] += nll_row_loss(g, r.x + k * r.x_step, c, w, keep);
+        if (kWeighted) weight[lane] += keep ? static_cast<double>(w) : 0.0;
         return true;
     };
     bool good = true;
@@ -509,7 +519,9 @@ template<bool kWeighted>
 int64_t nll_write_run(const RowGeometry &g, const RowRun &r) {
     for (int64_t j = 0; j < r.n; ++j) {
         const int64_t t = r.target[j * r.target_step];
-        r.out[j * r.out_step] = nll_row_loss<kWeighted>(g, r.x + j * r.x_step, t, t != g.ignore_index);
+        const bool keep = t != g.ignore_index;
+        const int64_t c = load_class(t, keep);
+        r.out[j * r.out_step] = nll_row_loss(g, r.x + j * r.x_step, c, class_weight<kWeighted>(g, c), keep);
     }
     return -1;
 }
@@ -595,55 +607,35 @@ double sum_floats(const float *v, int64_t n) {
 // copied to the host and checked (and summed, for the mean's divisor) there before the kernel
 // runs, as on the CPU.
 
-// A host copy of the memory a CUDA tensor's view spans, and the address in it that stands for
-// the tensor's element 0 (its strides then index the copy as they index the device).
-template<typename T>
-int copy_view_to_host(int device_id, const DLTensor &t, std::vector<T> *copy, const T **element0_copy) {
-    int64_t low = 0, high = 0;
-    for (int d = 0; d < t.ndim; ++d) {
-        const int64_t reach = (t.shape[d] - 1) * stride_of(t, d);
-        (reach < 0 ? low : high) += reach;
-    }
-    copy->resize(static_cast<size_t>(high - low + 1));
-    const char *first = element0(t) + low * static_cast<int64_t>(sizeof(T));
-    *element0_copy = copy->data() - low;
-    return copy_from_cuda(device_id, first, copy->data(), (high - low + 1) * static_cast<int64_t>(sizeof(T)));
-}
-
 // Device memory of one CUDA call holding the constant 1 (for a missing weight, as the CPU
 // path's kOne).
-class CudaScratch {
+class CudaOne {
 public:
-    explicit CudaScratch(int device_id) : device_id_(device_id), host_(1, 1.0f) {
-        dim_ = halide_dimension_t(0, static_cast<int32_t>(host_.size()), 1);
-        buffer_.host = reinterpret_cast<uint8_t *>(host_.data());
+    explicit CudaOne(int device_id) : device_id_(device_id) {
         buffer_.type = halide_type_t(halide_type_float, 32);
         buffer_.dimensions = 1;
         buffer_.dim = &dim_;
     }
-    ~CudaScratch() {
+    ~CudaOne() {
         if (buffer_.device) {
             run_on_cuda(device_id_, nullptr, 0, [&](halide_buffer_t *) { return halide_device_free(nullptr, &buffer_); });
         }
     }
-    CudaScratch(const CudaScratch &) = delete;
-    CudaScratch &operator=(const CudaScratch &) = delete;
+    CudaOne(const CudaOne &) = delete;
+    CudaOne &operator=(const CudaOne &) = delete;
 
-    // Allocates the device memory and copies the 1 there.
+    // Allocates the device float and writes the 1 there.
     int upload() {
-        return run_on_cuda(device_id_, nullptr, 0, [&](halide_buffer_t *) {
-            if (int e = halide_device_malloc(nullptr, &buffer_, cuda_device_interface())) return e;
-            buffer_.set_host_dirty(true);
-            if (int e = halide_copy_to_device(nullptr, &buffer_, cuda_device_interface())) return e;
-            return halide_device_sync(nullptr, &buffer_);
+        const int r = run_on_cuda(device_id_, nullptr, 0, [&](halide_buffer_t *) {
+            return halide_device_malloc(nullptr, &buffer_, cuda_device_interface());
         });
+        return r ? r : write_device_float(device_id_, reinterpret_cast<void *>(buffer_.device), 1.0f);
     }
-    const float *one() const { return reinterpret_cast<const float *>(buffer_.device); }
+    const float *address() const { return reinterpret_cast<const float *>(buffer_.device); }
 
 private:
     int device_id_;
-    std::vector<float> host_;
-    halide_dimension_t dim_;
+    halide_dimension_t dim_ = halide_dimension_t(0, 1, 1);
     halide_buffer_t buffer_ = halide_buffer_t();
 };
 
@@ -867,11 +859,15 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
         geometry.ignore_index = call.ignore_index;
     }
     // On CUDA the indices (and the weights, for the mean's divisor) are checked on host copies.
-    std::vector<int64_t> host_target;
-    std::vector<float> host_weight;
+    std::vector<unsigned char> host_target, host_weight;
     if (on_cuda && indices && !empty) {
-        int r = copy_view_to_host(device_id, *target, &host_target, &geometry.target);
-        if (r == 0 && call.weight) r = copy_view_to_host(device_id, *call.weight, &host_weight, &geometry.weight);
+        DLTensor target_on_host, weight_on_host;
+        int r = copy_view_from_cuda(device_id, *target, &host_target, &target_on_host);
+        if (r == 0) geometry.target = reinterpret_cast<const int64_t *>(element0(target_on_host));
+        if (r == 0 && call.weight) {
+            r = copy_view_from_cuda(device_id, *call.weight, &host_weight, &weight_on_host);
+            geometry.weight = float_at(weight_on_host);
+        }
         if (nnf_status s = kernel_status(function, r)) return s;
     }
     auto out_of_range = [&](int64_t row) {
@@ -965,11 +961,11 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
     std::unique_ptr<float[]> row_losses_heap;
     float *row_losses = row_losses_local;
     // On CUDA a missing weight's 1 lives in device scratch.
-    std::unique_ptr<CudaScratch> cuda_scratch;
+    std::unique_ptr<CudaOne> cuda_one;
     if (on_cuda && !empty && !call.weight) {
-        cuda_scratch = std::make_unique<CudaScratch>(device_id);
-        if (nnf_status s = kernel_status(function, cuda_scratch->upload())) return s;
-        weight_view = scalar_view(cuda_scratch->one());
+        cuda_one = std::make_unique<CudaOne>(device_id);
+        if (nnf_status s = kernel_status(function, cuda_one->upload())) return s;
+        weight_view = scalar_view(cuda_one->address());
     }
     ViewTensor x_view = full_view(input), loss_view, grad_view, grad_scale_view;
     if (want_loss) {

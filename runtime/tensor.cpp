@@ -57,6 +57,26 @@ int64_t element_count(const DLTensor &t) {
     return n;
 }
 
+int copy_view_from_cuda(int device_id, const DLTensor &t, std::vector<unsigned char> *bytes, DLTensor *on_host) {
+    *on_host = t;
+    on_host->byte_offset = 0;
+    on_host->device = DLDevice{kDLCPU, 0};
+    if (element_count(t) == 0) {
+        bytes->clear();
+        on_host->data = nullptr;
+        return 0;
+    }
+    const int64_t size = (t.dtype.bits * t.dtype.lanes + 7) / 8;
+    int64_t low = 0, high = 0;  // the elements farthest from element 0, each way
+    for (int d = 0; d < t.ndim; ++d) {
+        const int64_t reach = (t.shape[d] - 1) * stride_of(t, d);
+        (reach < 0 ? low : high) += reach;
+    }
+    bytes->resize(static_cast<size_t>((high - low + 1) * size));
+    on_host->data = bytes->data() - low * size;  // element 0 of the copy (low <= 0)
+    return copy_from_cuda(device_id, element0(t) + low * size, bytes->data(), static_cast<int64_t>(bytes->size()));
+}
+
 nnf_status check_tensor(const char *function, const TensorArg &arg) {
     const DLTensor *t = arg.tensor;
     if (!t) return fail(function, NNF_ERR_INVALID_ARGUMENT, "%s is NULL", arg.name);

@@ -307,21 +307,14 @@ nnf_status check_indices(const char *fn, const Arg &a, int64_t classes, const ch
 // tensor spans (a synchronous copy on this thread's stream).
 nnf_status check_indices_on_cuda(const char *fn, const Arg &a, int device_id, int64_t classes, const char *class_dim,
                                  int64_t ignore_index, const char *op) {
-    if (element_count(*a.t) == 0) return NNF_OK;
-    uintptr_t lo, hi;
-    byte_range(a, &lo, &hi);
-    std::vector<unsigned char> copy(hi - lo + 1);
+    std::vector<unsigned char> copy;
+    DLTensor host;
     nnf::rt::clear_kernel_error();
-    if (int r = nnf::rt::copy_from_cuda(device_id, reinterpret_cast<const void *>(lo), copy.data(),
-                                        static_cast<int64_t>(copy.size()))) {
+    if (int r = nnf::rt::copy_view_from_cuda(device_id, *a.t, &copy, &host)) {
         return fail(fn, NNF_ERR_RUNTIME_FAILURE,
                     "copying %s from CUDA device %d to check its class indices failed with Halide error %d: %s", a.name,
                     device_id, r, nnf::rt::kernel_error());
     }
-    DLTensor host = *a.t;
-    host.data = copy.data() + (reinterpret_cast<uintptr_t>(element0(*a.t)) - lo);
-    host.byte_offset = 0;
-    host.device = DLDevice{kDLCPU, 0};
     Arg on_host = a;
     on_host.t = &host;
     return check_indices(fn, on_host, classes, class_dim, ignore_index, op);

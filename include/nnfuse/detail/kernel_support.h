@@ -7,6 +7,7 @@
 #define NNFUSE_DETAIL_KERNEL_SUPPORT_H
 
 #include <cstdint>
+#include <vector>
 
 #include "nnfuse/nnfuse.h"
 
@@ -61,6 +62,12 @@ int run_with_cuda_buffers(int device_id, halide_buffer_t *buffers, int count,
 // Copies `bytes` bytes of device memory at `device_address` to `host`, waiting for the copy
 // (and the work queued before it on this thread's stream). Returns 0 or a Halide error code.
 int copy_from_cuda(int device_id, const void *device_address, void *host, int64_t bytes);
+
+// Copies the memory a CUDA tensor's view spans (element size from its dtype) into `bytes`,
+// waiting as copy_from_cuda does, and sets *on_host to the same view of that copy on the CPU:
+// for checks that read device data on the host (class indices). An empty tensor copies nothing.
+// Returns 0 or a Halide error code.
+int copy_view_from_cuda(int device_id, const DLTensor &t, std::vector<unsigned char> *bytes, DLTensor *on_host);
 
 // Installs the ISA cap (from nnf_set_max_isa or NNF_MAX_ISA) into Halide's dispatch and
 // freezes it: each multitarget kernel chooses its path once, on its first call.
