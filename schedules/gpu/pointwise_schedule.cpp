@@ -5,7 +5,10 @@ namespace nnf::schedules {
 using namespace Halide;
 
 void schedule_pointwise_gpu(Func output, const PointwiseGpuKnobs &knobs) {
-    Var inner = output.args()[0], outer = output.args()[1];
+    schedule_pointwise_gpu(output, output.args()[0], output.args()[1], knobs);
+}
+
+void schedule_pointwise_gpu(Func output, const Var &inner, const Var &outer, const PointwiseGpuKnobs &knobs) {
     Var block("block"), step("step"), thread("thread"), tile("tile");
     // inner = (block * elements_per_thread + step) * threads + thread: consecutive threads read
     // consecutive elements in each unrolled step. The steps are inside the thread loop, so that

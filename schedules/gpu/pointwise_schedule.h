@@ -18,6 +18,10 @@ struct PointwiseGpuKnobs {
 // Schedules `output` (a 2-D Func over (inner, outer)): blocks over the inner dimension and
 // the outer one (fused into the grid's x dimension), threads over inner.
 void schedule_pointwise_gpu(Halide::Func output, const PointwiseGpuKnobs &knobs = {});
+// The same over two of `output`'s pure vars: `inner` (threads) and `outer` (a fused var, for
+// a Func of more dims).
+void schedule_pointwise_gpu(Halide::Func output, const Halide::Var &inner, const Halide::Var &outer,
+                            const PointwiseGpuKnobs &knobs = {});
 
 // Several outputs over the same 2-D domain, none reading another, in one kernel: each is
 // scheduled as above and every thread computes its elements of each output in turn, in the

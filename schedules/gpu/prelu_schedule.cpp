@@ -1,5 +1,6 @@
 #include "gpu/prelu_schedule.h"
 
+#include "gpu/pointwise_schedule.h"
 #include "gpu/row_reduction_schedule.h"
 
 namespace nnf::schedules {
@@ -7,16 +8,11 @@ namespace nnf::schedules {
 using namespace Halide;
 
 void schedule_prelu_gpu(Func elementwise, Func weight_sum, Func grad_weight, const PreluGpuKnobs &knobs) {
+    // The pointwise family's schedule over (inner, the channel and outer dims fused).
     Var inner = elementwise.args()[0], channel = elementwise.args()[1], outer = elementwise.args()[2];
-    Var block("block"), step("step"), thread("thread"), rows("rows");
-    elementwise.split(inner, block, thread, knobs.threads * knobs.elements_per_thread, TailStrategy::GuardWithIf)
-        .split(thread, step, thread, knobs.threads, TailStrategy::GuardWithIf)
-        .reorder(step, thread, block, channel, outer)  // steps inside the thread: see the pointwise schedule
-        .unroll(step)
-        .fuse(channel, outer, rows)
-        .fuse(block, rows, block)
-        .gpu_blocks(block)
-        .gpu_threads(thread);
+    Var rows("rows");
+    elementwise.fuse(channel, outer, rows);
+    schedule_pointwise_gpu(elementwise, inner, rows, {knobs.threads, knobs.elements_per_thread});
 
     if (grad_weight.defined()) {
         // One block per channel over its whole (inner, outer) plane, fused into one RVar.

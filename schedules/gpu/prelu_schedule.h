@@ -13,9 +13,8 @@ struct PreluGpuKnobs {
     int reduction_threads = 256;
 };
 
-// `elementwise` is a 3-D Func over (inner, channel, outer): blocks of `threads` x
-// `elements_per_thread` consecutive inner elements (coalesced), every block index on the
-// grid's x dimension (y and z stop at 65535 blocks). `weight_sum`, if defined, is the
+// `elementwise` is a 3-D Func over (inner, channel, outer): the pointwise family's schedule
+// (gpu/pointwise_schedule.h) over inner and the fused (channel, outer). `weight_sum`, if defined, is the
 // per-channel reduction (a pure definition plus one update over an RDom of (inner, outer)) and
 // `grad_weight` its output: one block per channel, each thread summing elements
 // `reduction_threads` apart in the flattened (inner, outer) plane, the partials combined in
