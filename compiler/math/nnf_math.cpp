@@ -16,6 +16,7 @@
 #include <cstring>
 #include <functional>
 #include <initializer_list>
+#include <iterator>
 #include <string>
 
 namespace nnf::math {
@@ -65,13 +66,14 @@ Expr is_negative(const Expr &x) {  // sign bit set (true for -0)
     return bits(x) < I32(0);
 }
 
-template<typename T>
-Expr horner(const Expr &x, std::initializer_list<T> c) {
+// c[0] + x (c[1] + x (...)) for coefficients in any range (an initializer_list or an array).
+template<typename Coefficients>
+Expr horner(const Expr &x, const Coefficients &c) {
     const bool dbl = x.type().is_float() && x.type().bits() == 64;
-    auto k = [&](T v) { return dbl ? D(double(v)) : F(float(v)); };
-    auto it = c.end();
+    auto k = [&](auto v) { return dbl ? D(double(v)) : F(float(v)); };
+    auto it = std::end(c);
     Expr r = k(*--it);
-    while (it != c.begin()) {
+    while (it != std::begin(c)) {
         r = r * x + k(*--it);
     }
     return r;
@@ -729,12 +731,6 @@ constexpr float kInvSqrt2Pi = 0.398942280401432678f;  // 1/sqrt(2 pi)
 // a <= 16.27, so the exponent field never wraps. For x > 0 the clamp only changes Phi(x) = 1 - 0.
 constexpr float kGeluClamp = 16.27f;
 
-Expr horner_array(const Expr &x, const float *c, int n) {
-    Expr r = F(c[n - 1]);
-    for (int i = n - 2; i >= 0; --i) r = r * x + F(c[i]);
-    return r;
-}
-
 // body(a, s, m, w) with a = |x| (not clamped), e^{-a^2/2} 2^64 = (1 + s) w (w = 2^(k+64)) and
 // m = M(a) (so g(a) = c m), for a clamped to [2^-30, kGeluClamp]. The 2^64 keeps the products
 // normal down to the clamp (e^{-a^2/2} alone is subnormal from a = 13.2, and every x86 operation
@@ -774,7 +770,7 @@ Expr gelu_core(const Expr &x,
                                         float scale = -0.5f;
                                         int i = 0;
                                         for (float v : kExpM1Tail) c[i++] = v * scale, scale *= -0.5f;
-                                        Expr sv = r * horner_array(r, c, 6);
+                                        Expr sv = r * horner(r, c);
                                         // M = R' / (a R' + P'): both chains run in parallel, then one
                                         // FMA and one division. P' goes through a strict P' + 0 (one
                                         // vaddps; a strict max(0, P') made LLVM drop the FMA) so that
@@ -782,8 +778,8 @@ Expr gelu_core(const Expr &x,
                                         // a out of a R' + a (P' - p0) and evaluated a R' + P' as one
                                         // Horner chain of degree 5, which loses the damping above
                                         // (measured: 5.3 ULP instead of 4.1).
-                                        Expr m = bind(horner_array(ac, kGeluR, 5), [&](const Expr &rv) {
-                                            return bind(horner_array(ac, kGeluP, 5), [&](const Expr &pv) {
+                                        Expr m = bind(horner(ac, kGeluR), [&](const Expr &rv) {
+                                            return bind(horner(ac, kGeluP), [&](const Expr &pv) {
                                                 return bind(Halide::strict_float(pv + F(0.0f)), [&](const Expr &pm) {
                                                     return rv / (ac * rv + pm);
                                                 });
