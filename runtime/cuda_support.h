@@ -53,6 +53,14 @@ inline CudaTwin twin(Kernel *cpu, Kernel *cuda, CudaRowGroup group) {
     return {reinterpret_cast<AnyKernel>(cpu), reinterpret_cast<AnyKernel>(cuda), group};
 }
 
+// cross_entropy's gradient kernels: the CPU one stores the exps in the gradient's memory (an
+// `exps` argument, the gradient's buffer again), the CUDA one recomputes them and has no such
+// argument. The driver looks the twin up with cuda_twin_recomputing_exps_of.
+template<typename CpuKernel, typename CudaKernel>
+inline CudaTwin twin_recomputing_exps(CpuKernel *cpu, CudaKernel *cuda, CudaRowGroup group) {
+    return {reinterpret_cast<AnyKernel>(cpu), reinterpret_cast<AnyKernel>(cuda), group};
+}
+
 // nullptr when `cpu` has no CUDA twin of that group (or the build has no CUDA kernels).
 AnyKernel find_cuda_twin(AnyKernel cpu, CudaRowGroup group);
 

@@ -602,40 +602,78 @@ double sum_floats(const float *v, int64_t n) {
 
 // ---- Classification losses on CUDA --------------------------------------------------------------
 //
-// nll_loss's backward runs on CUDA (one thread per element); cross_entropy and nll_loss's forward
-// (a host gather on the CPU) have no CUDA kernels yet. The class indices and the weights are
-// copied to the host and checked (and summed, for the mean's divisor) there before the kernel
-// runs, as on the CPU.
+// cross_entropy's CUDA kernels are a warp per row (up to kWarpPerRowMaxClasses classes) or a
+// block per row; each computes its rows' max and summed exps before it writes, so the gradient
+// may overwrite the logits. forward_backward runs the forward kernel, then the backward one: two
+// reads of the logits, as a fused kernel on a GPU would need anyway (its two outputs are two
+// kernels). The class indices and the weights are copied to the host, checked and summed there
+// (the mean's divisor) before any kernel runs; mean and sum copy the per-row losses back and add
+// them as on the CPU. nll_loss's CUDA forward is one thread per row (on the CPU it is a host
+// gather: its CPU kernel serves only to find the CUDA twin), its backward one thread per element.
 
-// Device memory of one CUDA call holding the constant 1 (for a missing weight, as the CPU
-// path's kOne).
-class CudaOne {
+constexpr int64_t kWarpPerRowMaxClasses = 1024;
+// The kernels put a call's i (the positions d1..dK merged) on the grid's y dimension.
+constexpr int64_t kMaxCudaGridY = 65535;
+
+struct CudaClassificationKernels {
+    ClassificationForwardKernel forward[2] = {};  // [0] a warp per row, [1] a block per row
+    NllBackwardKernel backward[2] = {};
+};
+
+// cross_entropy's kernels come per row group; nll_loss's (`row_groups` false) are one of each,
+// per element (backward) or per row (forward), found for either group.
+CudaClassificationKernels cuda_classification_kernels(const ClassificationKernels &k, bool row_groups) {
+    CudaClassificationKernels c;
+    const CudaRowGroup groups[2] = {CudaRowGroup::warp, CudaRowGroup::block};
+    for (int g = 0; g < 2; ++g) {
+        const CudaRowGroup group = row_groups ? groups[g] : CudaRowGroup::any;
+        if (k.forward) c.forward[g] = cuda_twin_of(k.forward, group);
+        if (k.backward.with_exps) {
+            // cross_entropy: the CUDA twin recomputes the exps (runtime/cuda_support.h).
+            c.backward[g] = reinterpret_cast<NllBackwardKernel>(
+                find_cuda_twin(reinterpret_cast<AnyKernel>(k.backward.with_exps), group));
+        } else if (k.backward.without_exps) {
+            c.backward[g] = cuda_twin_of(k.backward.without_exps, group);
+        }
+    }
+    return c;
+}
+
+// Device memory of one CUDA call: the constant 1 (for a missing weight or grad_output, as the
+// CPU path's kOne) followed by `rows` floats for the per-row losses of mean and sum.
+class CudaScratch {
 public:
-    explicit CudaOne(int device_id) : device_id_(device_id) {
+    CudaScratch(int device_id, int64_t rows) : device_id_(device_id) {
+        dim_ = halide_dimension_t(0, static_cast<int32_t>(rows + 1), 1);
         buffer_.type = halide_type_t(halide_type_float, 32);
         buffer_.dimensions = 1;
         buffer_.dim = &dim_;
     }
-    ~CudaOne() {
+    ~CudaScratch() {
         if (buffer_.device) {
             run_on_cuda(device_id_, nullptr, 0, [&](halide_buffer_t *) { return halide_device_free(nullptr, &buffer_); });
         }
     }
-    CudaOne(const CudaOne &) = delete;
-    CudaOne &operator=(const CudaOne &) = delete;
+    CudaScratch(const CudaScratch &) = delete;
+    CudaScratch &operator=(const CudaScratch &) = delete;
 
-    // Allocates the device float and writes the 1 there.
+    // Allocates the device memory and writes the 1 there (the kernels write the rows).
     int upload() {
         const int r = run_on_cuda(device_id_, nullptr, 0, [&](halide_buffer_t *) {
             return halide_device_malloc(nullptr, &buffer_, cuda_device_interface());
         });
         return r ? r : write_device_float(device_id_, reinterpret_cast<void *>(buffer_.device), 1.0f);
     }
-    const float *address() const { return reinterpret_cast<const float *>(buffer_.device); }
+    const float *one() const { return reinterpret_cast<const float *>(buffer_.device); }
+    float *row_losses() const { return reinterpret_cast<float *>(buffer_.device) + 1; }
+    // The per-row losses, after the kernels queued on this thread's stream.
+    int download_row_losses(float *host, int64_t rows) const {
+        return copy_from_cuda(device_id_, row_losses(), host, rows * static_cast<int64_t>(sizeof(float)));
+    }
 
 private:
     int device_id_;
-    halide_dimension_t dim_ = halide_dimension_t(0, 1, 1);
+    halide_dimension_t dim_;
     halide_buffer_t buffer_ = halide_buffer_t();
 };
 
@@ -692,21 +730,11 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
         return fail(function, NNF_ERR_INVALID_ARGUMENT, "grad_output is NULL");
     }
     const ClassificationKernels &kernels = indices ? call.index_kernels : call.probability_kernels;
-    // The CUDA kernel of this call: nll_loss's backward has one.
-    const NllBackwardKernel cuda_backward =
-        call.mode == Mode::backward && kernels.backward.without_exps ? cuda_twin_of(kernels.backward.without_exps) : nullptr;
-    const bool host_gather = call.log_probabilities && want_loss;  // nll_loss's forward
+    const CudaClassificationKernels cuda_kernels = cuda_classification_kernels(kernels, !call.log_probabilities);
+    const bool cuda_complete = (!want_loss || cuda_kernels.forward[0]) && (!want_grad || cuda_kernels.backward[0]);
     Backend backend;
     int device_id;
-    const char *no_cuda_reason = nullptr;
-    if (cuda_device_interface() && !cuda_backward) {
-        no_cuda_reason = host_gather ? "nll_loss's forward has no CUDA kernel yet (it is a host gather on the CPU)"
-                                     : "cross_entropy has no CUDA kernels yet";
-    }
-    if (nnf_status s = check_devices(function, args, num_args, cuda_backward != nullptr, &backend, &device_id,
-                                     no_cuda_reason)) {
-        return s;
-    }
+    if (nnf_status s = check_devices(function, args, num_args, cuda_complete, &backend, &device_id)) return s;
     const bool on_cuda = backend == Backend::cuda;
     if (on_cuda) {
         if (nnf_status s = check_cuda_driver(function)) return s;
@@ -900,8 +928,8 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
             totals);
     };
 
-    // nll_loss forward: no Halide kernel (see "Class-index rows on the host" above).
-    if (call.log_probabilities && call.mode == Mode::forward && indices) {
+    // nll_loss forward on the CPU: no Halide kernel (see "Class-index rows on the host" above).
+    if (call.log_probabilities && call.mode == Mode::forward && indices && !on_cuda) {
         ChunkTotals totals;
         if (!empty) {
             const bool weighted = call.weight != nullptr;
@@ -960,12 +988,12 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
     float row_losses_local[256];
     std::unique_ptr<float[]> row_losses_heap;
     float *row_losses = row_losses_local;
-    // On CUDA a missing weight's 1 lives in device scratch.
-    std::unique_ptr<CudaOne> cuda_one;
-    if (on_cuda && !empty && !call.weight) {
-        cuda_one = std::make_unique<CudaOne>(device_id);
-        if (nnf_status s = kernel_status(function, cuda_one->upload())) return s;
-        weight_view = scalar_view(cuda_one->address());
+    // On CUDA the constant 1 and the per-row losses live in device scratch.
+    std::unique_ptr<CudaScratch> cuda_scratch;
+    if (on_cuda && !empty) {
+        cuda_scratch = std::make_unique<CudaScratch>(device_id, want_loss && !none ? rows : 0);
+        if (nnf_status s = kernel_status(function, cuda_scratch->upload())) return s;
+        if (!call.weight) weight_view = scalar_view(cuda_scratch->one());
     }
     ViewTensor x_view = full_view(input), loss_view, grad_view, grad_scale_view;
     if (want_loss) {
@@ -977,7 +1005,7 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
                 row_losses = row_losses_heap.get();
             }
             DLTensor scratch = {};
-            scratch.data = row_losses;
+            scratch.data = cuda_scratch ? cuda_scratch->row_losses() : row_losses;
             scratch.ndim = static_cast<int32_t>(row_shape.rank);
             scratch.shape = row_shape.extent;
             loss_view = row_view(scratch);
@@ -986,7 +1014,7 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
     if (want_grad) {
         grad_view = full_view(*call.grad_input);
         if (!call.grad_output) {
-            grad_scale_view = scalar_view(&kOne);
+            grad_scale_view = scalar_view(cuda_scratch ? cuda_scratch->one() : &kOne);
         } else if (none) {
             grad_scale_view = row_view(*call.grad_output);
         } else {
@@ -1021,9 +1049,11 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
         const int64_t N = extent[0];
         int64_t budget = rows_per_call_for_testing.load();
         // A CPU call is a block of rows that stays in L2; a CUDA call as many rows as the
-        // kernel's int32 indices allow.
+        // kernels' int32 indices and the grid allow.
         if (budget <= 0) budget = on_cuda ? std::numeric_limits<int64_t>::max() : std::max<int64_t>(1, kLogitsPerCall / C);
-        int64_t i_block = std::min(ni, budget), o_block = std::clamp<int64_t>(budget / i_block, 1, N);
+        int64_t i_block = std::min(ni, budget);
+        if (on_cuda) i_block = std::min(i_block, kMaxCudaGridY);
+        int64_t o_block = std::clamp<int64_t>(budget / i_block, 1, N);
         const int64_t limit = max_span_per_call();
         auto span = [&](int64_t ib, int64_t ob) {
             int64_t worst = 0;
@@ -1066,14 +1096,25 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
             buffers[t].dim = dims[t];
         };
         const int target_rank = indices ? 2 : 3;
-        // One call's CUDA kernel (nll_loss's backward) on buffers[0..5], whose host fields hold
-        // device addresses.
-        auto run_cuda_backward = [&] {
-            halide_buffer_t b[5] = {buffers[0], buffers[1], buffers[2], buffers[5], buffers[4]};
-            return run_on_cuda(device_id, b, 5, [&](halide_buffer_t *d) {
-                return cuda_backward(&d[0], &d[1], &d[2], call.ignore_index, call.label_smoothing, &d[3],
-                                     grad_scale_factor, &d[4]);
-            });
+        // One call's CUDA kernels on buffers[0..5] (their host fields hold device addresses).
+        const int group = C <= kWarpPerRowMaxClasses ? 0 : 1;
+        auto run_cuda_kernels = [&] {
+            int r = 0;
+            if (want_loss) {
+                halide_buffer_t b[4] = {buffers[0], buffers[1], buffers[2], buffers[3]};
+                r = run_on_cuda(device_id, b, 4, [&](halide_buffer_t *d) {
+                    return cuda_kernels.forward[group](&d[0], &d[1], &d[2], call.ignore_index, call.label_smoothing,
+                                                       &d[3]);
+                });
+            }
+            if (want_grad && r == 0) {
+                halide_buffer_t b[5] = {buffers[0], buffers[1], buffers[2], buffers[5], buffers[4]};
+                r = run_on_cuda(device_id, b, 5, [&](halide_buffer_t *d) {
+                    return cuda_kernels.backward[group](&d[0], &d[1], &d[2], call.ignore_index, call.label_smoothing,
+                                                        &d[3], grad_scale_factor, &d[4]);
+                });
+            }
+            return r;
         };
         int64_t index[NNF_MAX_DIMS] = {};
         mark_kernels_started();
@@ -1091,7 +1132,7 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
                         make(t, offset, ib, ob, t == 0 || t == 4 ? 3 : (t == 1 ? target_rank : (t == 2 ? 1 : 2)));
                     }
                     if (on_cuda) {
-                        result = run_cuda_backward();
+                        result = run_cuda_kernels();
                         continue;
                     }
                     if (want_grad) buffers[6] = buffers[4];
@@ -1122,11 +1163,23 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
         }
         if (nnf_status s = kernel_status(function, result)) return s;
     }
+    // The reduced loss and total_weight: written here, to the device on CUDA.
+    auto store = [&](DLTensor *t, double value) {
+        const float v = static_cast<float>(value);
+        if (!on_cuda) {
+            *float_at(*t) = v;
+            return NNF_OK;
+        }
+        return kernel_status(function, write_device_float(device_id, element0(*t), v));
+    };
     if (want_loss && !none) {
+        if (cuda_scratch) {
+            if (nnf_status s = kernel_status(function, cuda_scratch->download_row_losses(row_losses, rows))) return s;
+        }
         const double total = empty ? 0.0 : sum_floats(row_losses, rows);
-        *float_at(*call.output) = static_cast<float>(mean ? total / divisor : total);
+        if (nnf_status s = store(call.output, mean ? total / divisor : total)) return s;
     }
-    if (want_loss && call.total_weight) *float_at(*call.total_weight) = static_cast<float>(divisor);
+    if (want_loss && call.total_weight) return store(call.total_weight, divisor);
     return NNF_OK;
 }
 

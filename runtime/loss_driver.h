@@ -62,7 +62,7 @@ struct ClassificationBackwardKernel {
     bool defined() const { return without_exps || with_exps; }
 };
 struct ClassificationKernels {
-    ClassificationForwardKernel forward = nullptr;  // nullptr for nll_loss (the host gathers)
+    ClassificationForwardKernel forward = nullptr;  // nll_loss: the CUDA kernel's twin key (the CPU gathers on the host)
     ClassificationBackwardKernel backward;
     ClassificationForwardBackwardKernel forward_backward = nullptr;  // nullptr: not fused for this op
 };

@@ -19,7 +19,11 @@
 // row_sum(p) sums the p-th of row_sum's extent equal chunks of the slice flattened (i fastest),
 // so a contiguous tensor (one long row) still spreads over many blocks; the driver picks the
 // extent and adds the partials on the host (runtime/loss_driver.cpp).
-// CUDA, classification losses: nll_loss's backward only (cross_entropy has no CUDA kernels yet).
+// CUDA, classification losses: cross_entropy's forward and backward[_probabilities], a warp or
+// a block per row (row_group=warp|block), and nll_loss's forward (a thread per row) and backward
+// (a thread per element). cross_entropy's backward has no `exps` there (it recomputes them; the
+// CPU kernel's twin of another signature), and there is no forward_backward: the driver runs
+// the forward and the backward kernels.
 #include <stdexcept>
 
 #include "Halide.h"
@@ -38,6 +42,8 @@ class LossGenerator : public Generator<LossGenerator> {
 public:
     GeneratorParam<std::string> op{"op", ""};
     GeneratorParam<std::string> pass{"pass", "forward"};
+    // CUDA classification kernels: a warp per row (short rows) or a block per row.
+    GeneratorParam<std::string> row_group{"row_group", "block"};
 
     void configure() {
         const registry::Op &spec = registry::find_op(op, registry::Family::loss);
@@ -72,8 +78,8 @@ public:
         want_loss_ = base != "backward";
         want_grad_ = base != "forward";
         gpu_ = get_target().has_gpu_feature();
-        if (gpu_ && (spec.name != "nll_loss" || want_loss_)) {
-            throw std::invalid_argument("of the classification losses, CUDA has nll_loss's backward only");
+        if (gpu_ && want_loss_ && want_grad_) {
+            throw std::invalid_argument("CUDA has no forward_backward kernel: the driver runs forward, then backward");
         }
         x_ = add_input<Buffer<float>>("x", 3);
         if (probabilities_) {
@@ -89,7 +95,7 @@ public:
             scale_ = add_input<float>("scale");
         }
         if (want_loss_) row_loss_ = add_output<Buffer<float>>("row_loss", 2);
-        if (want_grad_ && spec.name == "cross_entropy") exps_ = add_output<Buffer<float>>("exps", 3);
+        if (want_grad_ && spec.name == "cross_entropy" && !gpu_) exps_ = add_output<Buffer<float>>("exps", 3);
         if (want_grad_) grad_ = add_output<Buffer<float>>("grad_input", 3);
     }
 
@@ -111,11 +117,14 @@ public:
             in.scale = 1.0f;
         }
         if (exps_) in.exps = Func(*exps_);
+        if (gpu_) in.exps = Func("exps");  // inline: recomputed where read
+        // On a GPU, plain reductions: the schedule splits them across a row's threads.
+        const int lanes = gpu_ ? 1 : schedules::loss_reduction_lanes(get_target());
         ops::ClassificationStages s =
             op.value() == "nll_loss"
                 ? ops::nll_loss(in)
                 : ops::cross_entropy(in, probabilities_ ? ops::Targets::probabilities : ops::Targets::indices,
-                                     want_loss_, want_grad_, schedules::loss_reduction_lanes(get_target()));
+                                     want_loss_, want_grad_, lanes);
         Var c("c"), i("i"), o("o");
         ops::ClassificationStages scheduled = s;
         scheduled.row_loss = Func();
@@ -130,8 +139,7 @@ public:
         }
         // Any strides come in: the class dim of a (N, C, d1..dK) input has stride d1..dK.
         for (OutputImageParam b : buffers()) b.dim(0).set_stride(Expr());
-        // CUDA: nll_loss's gradient, one thread per element (no strides to specialize on a GPU).
-        if (gpu_) return schedules::schedule_nll_gradient_gpu(scheduled.grad);
+        if (gpu_) return schedule_classification_gpu(scheduled);
         x_->set_estimates({{0, 1024}, {0, 1}, {0, 64}});
         // Without a weight the runtime passes one 1 with stride 0; a weight tensor is usually
         // contiguous. Gathering weight[c] with an unknown stride cost more than the exps.
@@ -146,6 +154,17 @@ public:
     }
 
 private:
+    // One kernel per output (the CUDA passes have one each). Strides need no specialization on a
+    // GPU (a warp's loads coalesce or not by address); label smoothing 0 drops the weights' total.
+    void schedule_classification_gpu(const ops::ClassificationStages &s) {
+        Func out = want_loss_ ? s.row_loss : s.grad;
+        if (op.value() == "nll_loss") return schedules::schedule_nll_gpu(out);
+        const std::string group = row_group;
+        if (group != "warp" && group != "block") throw std::invalid_argument("row_group must be warp or block");
+        schedules::schedule_cross_entropy_gpu(out, s, group == "warp" ? schedules::kWarpPerRow : schedules::RowGroup{256, 2});
+        out.specialize(*label_smoothing_ == 0.0f);
+    }
+
     // Every buffer with elements along dim 0 (not the per-row ones) has unit stride there.
     Expr dense_condition() {
         Expr dense = Internal::const_true();

@@ -64,8 +64,10 @@ std::string width_expr(const Op &op) {
 
 std::string kernels_expr(const Op &op, const std::string &suffix) {
     if (op.name == "nll_loss") {
-        // Its forward is a gather the runtime does on the host (runtime/loss_driver.cpp).
-        return "nnf::rt::ClassificationKernels{nullptr, " + kernel_name(op, "backward", "") + ", nullptr}";
+        // No forward_backward. On the CPU the runtime gathers the forward on the host
+        // (runtime/loss_driver.cpp); the forward kernel is there to find its CUDA twin.
+        return "nnf::rt::ClassificationKernels{" + kernel_name(op, "forward", "") + ", " + kernel_name(op, "backward", "") +
+               ", nullptr}";
     }
     return "nnf::rt::ClassificationKernels{" + kernel_name(op, "forward" + suffix, "") + ", " +
            kernel_name(op, "backward" + suffix, "") + ", " + kernel_name(op, "forward_backward" + suffix, "") + "}";
@@ -96,7 +98,7 @@ std::vector<std::string> loss_kernel_passes(const Op &op) {
         return {"forward", "backward", "forward_backward", "forward_probabilities", "backward_probabilities",
                 "forward_backward_probabilities"};
     }
-    if (op.name == "nll_loss") return {"backward"};  // the forward gathers on the host
+    if (op.name == "nll_loss") return {"forward", "backward"};
     return {"forward_none", "forward_sum", "backward"};
 }
 

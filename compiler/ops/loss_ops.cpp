@@ -88,6 +88,13 @@ LaneReduction lane_reduce(const std::function<Expr(const Expr &k)> &term, const 
         if (sum) return acc + cast<double>(v);
         return max(acc, v);
     };
+    if (lanes <= 1) {
+        // One plain reduction (no partial): a GPU schedule splits it across threads by rfactor.
+        RDom k(0, extent, name + "_k");
+        r.total(rest) = init;
+        r.total(rest) = join(r.total(rest_e), term(k));
+        return r;
+    }
     const Expr chunks = extent / lanes;
     RDom k(0, chunks, name + "_k");
     r.partial(partial_args) = init;
@@ -226,8 +233,8 @@ ClassificationStages nll_loss(const ClassificationInputs &in) {
     Var c("c"), i("i"), o("o");
     const Expr ignored = in.target(i, o) == in.ignore_index;
     const Expr t = clamp(cast<int32_t>(in.target(i, o)), 0, in.classes - 1);
-    // The standard library builds no forward kernel from row_loss: its forward is this formula
-    // as a host gather (runtime/loss_driver.cpp, nll_row_loss), one load per row.
+    // The standard library's CPU forward is this formula as a host gather (runtime/loss_driver.cpp,
+    // nll_row_loss), one load per row; its CUDA forward is the kernel of row_loss.
     s.row_loss = Func("row_loss");
     s.row_loss(i, o) = ieee(select(ignored, 0.0f, -in.weight(t) * in.x(t, i, o)));
     s.grad = Func("grad");

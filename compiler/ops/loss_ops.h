@@ -26,9 +26,11 @@ Halide::Expr elementwise_loss_derivative(ElementwiseLoss kind, const Halide::Exp
 // A reduction of term(k) over k in [0, extent) for every position of `rest`, split into `lanes`
 // interleaved partial results (lane l takes k = l, l + lanes, ...) and a tail, so that the
 // schedule can vectorize across lanes: a serial reduction does not vectorize, and rfactor would
-// need the same split. `lanes` is the target's vector width, chosen by the generator.
+// need the same split. `lanes` is the target's vector width, chosen by the generator; with
+// lanes <= 1 there is no partial and total's update 0 reduces over all k (for GPU schedules,
+// which split it across threads with rfactor).
 struct LaneReduction {
-    Halide::Func partial;  // (lane, rest...)
+    Halide::Func partial;  // (lane, rest...); undefined when lanes <= 1
     Halide::Func total;    // (rest...): update 0 combines the lanes over `lane`, update 1 adds the tail
     Halide::RVar lane;
 };

@@ -1,9 +1,12 @@
 // GPU (CUDA) schedules of the loss family. Elementwise losses (mse, l1, smooth_l1, huber):
 // reduction none and the gradients are pointwise (gpu/pointwise_schedule.h), mean and sum use
-// the partial sums below. nll_loss's gradient: below.
+// the partial sums below. Classification losses (cross_entropy, nll_loss): a warp or a block per
+// row, below.
 #pragma once
 
 #include "Halide.h"
+#include "gpu/row_reduction_schedule.h"
+#include "ops/loss_ops.h"
 
 namespace nnf::schedules {
 
@@ -19,7 +22,21 @@ struct LossGpuKnobs {
 // one thread of the block (Halide 21 has no 64-bit warp shuffles).
 void schedule_loss_partial_sums_gpu(Halide::Func partials, Halide::Func sum, const LossGpuKnobs &knobs = {});
 
-// nll_loss's gradient (c, i, o), zero but at each row's target: one thread per element.
-void schedule_nll_gradient_gpu(Halide::Func grad, const LossGpuKnobs &knobs = {});
+// cross_entropy on blocks of rows (c, i, o), from ops::cross_entropy with lanes 1 (plain
+// reductions). `output` is stages.row_loss (i, o) or stages.grad (c, i, o): one kernel each, a
+// forward and a backward call on the same rows making two (the driver's forward_backward).
+// Rows (o) are grouped as `group` says, `group.threads_per_row` threads reading a row's classes
+// threads apart (coalesced where the class dim is dense); i is the grid's y (at most 65535: the
+// driver cuts i into calls of that many). Every per-row value (the row max, the summed exps, the
+// smoothing and target sums) is reduced by the row's threads, partials rfactored into shared
+// memory, and computed for the block's rows before any output is written: the gradient may
+// overwrite the logits in place. The exps are recomputed, not stored: a GPU has arithmetic to
+// spare, not memory passes. The weights' total (label smoothing only) is reduced the same way
+// in every block.
+void schedule_cross_entropy_gpu(Halide::Func output, const ops::ClassificationStages &stages, const RowGroup &group);
+
+// nll_loss's row_loss (i, o), one thread per row (a gather), or its gradient (c, i, o), zero but
+// at each row's target, one thread per element.
+void schedule_nll_gpu(Halide::Func output, const LossGpuKnobs &knobs = {});
 
 }  // namespace nnf::schedules

@@ -1,10 +1,11 @@
 // The elementwise losses (mse, l1, smooth_l1, huber) on a GPU: forward with reduction none, mean
 // and sum, backward with each, contiguous, strided, transposed and broadcast layouts, sums
 // spread over many blocks and over several kernel calls, NaN and inf, empty inputs; against
-// double references (reference/loss_reference.h). nll_loss's backward (weights, ignore_index,
-// mean and none, (N, C, d) layouts) against the CPU path, which tests/test_losses.cpp checks
-// against double formulas; cross_entropy and nll_loss's forward have no CUDA kernels yet.
-// Skipped, with the reason, without a GPU; the device checks run everywhere.
+// double references (reference/loss_reference.h). cross_entropy (class indices and
+// probabilities, weights, ignore_index, label smoothing, every reduction, a warp or a block per
+// row, (N, C, d) layouts, in place) and nll_loss's backward against the CPU path, which
+// tests/test_losses.cpp checks against double formulas and finite differences. Skipped, with
+// the reason, without a GPU; the device checks run everywhere.
 #include <cmath>
 #include <limits>
 #include <string>
@@ -244,9 +245,100 @@ KernelArg labels(std::vector<int64_t> shape, int64_t classes, unsigned seed, int
     return t;
 }
 
+// Class counts on either side of the driver's warp-to-block switch (1024), rows not a multiple
+// of a block's 8, each with weights, ignored rows and label smoothing, every reduction.
+TEST_F(CudaClassificationTest, CrossEntropyWithClassIndicesMatchesTheCpu) {
+    for (auto [n, c] : {std::pair<int64_t, int64_t>{37, 10}, {5, 1000}, {9, 1025}, {3, 5000}, {2, 70001}}) {
+        for (float smoothing : {0.0f, 0.1f}) {
+            for (nnf_reduction r : {NNF_REDUCTION_MEAN, NNF_REDUCTION_SUM, NNF_REDUCTION_NONE}) {
+                SCOPED_TRACE(testing::Message() << n << " x " << c << ", smoothing " << smoothing << ", reduction " << r);
+                nnf_cross_entropy_params p = nnf_cross_entropy_default_params();
+                p.label_smoothing = smoothing;
+                p.reduction = r;
+                const std::vector<int64_t> out_shape = r == NNF_REDUCTION_NONE ? std::vector<int64_t>{n}
+                                                                              : std::vector<int64_t>{};
+                auto forward = [&](DLTensor *x, DLTensor *t, DLTensor *w, DLTensor *out) {
+                    return nnf_cross_entropy_forward(x, t, w, out, &p);
+                };
+                expect_gpu_matches_cpu(forward,
+                                       std::array<KernelArg, 4>{floats({n, c}, -8, 8, 1), labels({n}, c, 2, 5),
+                                                                floats({c}, 0.5f, 2, 3), output(out_shape)},
+                                       kRel, kAbs);
+                auto backward = [&](DLTensor *g, DLTensor *x, DLTensor *t, DLTensor *grad) {
+                    return nnf_cross_entropy_backward(g, x, t, nullptr, grad, &p);
+                };
+                expect_gpu_matches_cpu(backward,
+                                       std::array<KernelArg, 4>{floats(out_shape, -2, 2, 4), floats({n, c}, -8, 8, 5),
+                                                                labels({n}, c, 6, 3), output({n, c})},
+                                       kRel, kAbs);
+            }
+        }
+    }
+}
+
+// forward_backward (the forward kernel, then the backward one), in place over the logits, and a
+// (N, C, d) layout whose class dim has stride d.
+TEST_F(CudaClassificationTest, CrossEntropyForwardBackwardInPlaceAndOverPositions) {
+    const nnf_cross_entropy_params p = nnf_cross_entropy_default_params();
+    auto in_place = [&](DLTensor *x, DLTensor *t, DLTensor *out) {
+        return nnf_cross_entropy_forward_backward(x, t, nullptr, nullptr, out, x, &p);
+    };
+    expect_gpu_matches_cpu(in_place, std::array<KernelArg, 3>{floats({64, 3000}, -20, 20, 7), labels({64}, 3000, 8),
+                                                              output({})},
+                           kRel, kAbs);
+    auto spatial = [&](DLTensor *x, DLTensor *t, DLTensor *g, DLTensor *out, DLTensor *grad) {
+        return nnf_cross_entropy_forward_backward(x, t, nullptr, g, out, grad, &p);
+    };
+    expect_gpu_matches_cpu(spatial,
+                           std::array<KernelArg, 5>{floats({4, 7, 33}, -5, 5, 9), labels({4, 33}, 7, 10, 4),
+                                                    floats({}, 0.5f, 1, 11), output({}), output({4, 7, 33})},
+                           kRel, kAbs);
+}
+
+TEST_F(CudaClassificationTest, CrossEntropyWithProbabilitiesMatchesTheCpu) {
+    for (auto [n, c] : {std::pair<int64_t, int64_t>{37, 10}, {3, 5000}}) {
+        for (float smoothing : {0.0f, 0.2f}) {
+            SCOPED_TRACE(testing::Message() << n << " x " << c << ", smoothing " << smoothing);
+            nnf_cross_entropy_params p = nnf_cross_entropy_default_params();
+            p.label_smoothing = smoothing;
+            auto forward_backward = [&](DLTensor *x, DLTensor *q, DLTensor *w, DLTensor *out, DLTensor *grad) {
+                return nnf_cross_entropy_forward_backward(x, q, w, nullptr, out, grad, &p);
+            };
+            expect_gpu_matches_cpu(forward_backward,
+                                   std::array<KernelArg, 5>{floats({n, c}, -8, 8, 12), floats({n, c}, 0, 1, 13),
+                                                            floats({c}, 0.5f, 2, 14), output({}), output({n, c})},
+                                   kRel, kAbs);
+        }
+    }
+}
+
+// Weighted and unweighted, ignored rows, every reduction, and total_weight; over positions too.
+TEST_F(CudaClassificationTest, NllLossForwardMatchesTheCpu) {
+    for (nnf_reduction r : {NNF_REDUCTION_MEAN, NNF_REDUCTION_SUM, NNF_REDUCTION_NONE}) {
+        SCOPED_TRACE(testing::Message() << "reduction " << r);
+        nnf_nll_loss_params p = nnf_nll_loss_default_params();
+        p.reduction = r;
+        const std::vector<int64_t> out_shape = r == NNF_REDUCTION_NONE ? std::vector<int64_t>{300} : std::vector<int64_t>{};
+        auto weighted = [&](DLTensor *x, DLTensor *t, DLTensor *w, DLTensor *out, DLTensor *total_weight) {
+            return nnf_nll_loss_forward(x, t, w, out, total_weight, &p);
+        };
+        expect_gpu_matches_cpu(weighted,
+                               std::array<KernelArg, 5>{floats({300, 20}, -5, 0, 22), labels({300}, 20, 23, 7),
+                                                        floats({20}, 0.5f, 2, 24), output(out_shape), output({})},
+                               kRel, kAbs);
+        const std::vector<int64_t> od_shape = r == NNF_REDUCTION_NONE ? std::vector<int64_t>{4, 33} : std::vector<int64_t>{};
+        auto unweighted = [&](DLTensor *x, DLTensor *t, DLTensor *out) {
+            return nnf_nll_loss_forward(x, t, nullptr, out, nullptr, &p);
+        };
+        expect_gpu_matches_cpu(unweighted,
+                               std::array<KernelArg, 3>{floats({4, 7, 33}, -5, 0, 25), labels({4, 33}, 7, 26, 4),
+                                                        output(od_shape)},
+                               kRel, kAbs);
+    }
+}
+
 TEST_F(CudaClassificationTest, NllLossBackwardMatchesTheCpu) {
     for (nnf_reduction r : {NNF_REDUCTION_MEAN, NNF_REDUCTION_NONE}) {
-        SCOPED_TRACE(testing::Message() << "reduction " << r);
         nnf_nll_loss_params p = nnf_nll_loss_default_params();
         p.reduction = r;
         const std::vector<int64_t> g_shape = r == NNF_REDUCTION_NONE ? std::vector<int64_t>{300} : std::vector<int64_t>{};
@@ -272,21 +364,29 @@ TEST_F(CudaClassificationTest, NllLossBackwardMatchesTheCpu) {
 
 // A class index out of range in device memory: found on the host copy, nothing written.
 TEST_F(CudaClassificationTest, BadClassIndicesOnTheDeviceAreReportedBeforeAnyWrite) {
-    std::array<KernelArg, 3> args{floats({3, 4}, -1, 1, 19), labels({3}, 4, 20), output({3, 4})};
-    const int64_t bad = 4;
-    std::memcpy(args[1].bytes.data() + 16, &bad, 8);
-    std::vector<std::unique_ptr<DeviceBuffer>> device;
-    std::array<DLTensor, 3> views = upload_all(args, &device);
-    KernelArg one = floats({}, 1, 1, 0);
-    DeviceBuffer g(4);
-    g.upload(one.bytes.data());
-    DLTensor g_view = one.view(g.data(), {kDLCUDA, 0});
-    EXPECT_EQ(nnf_nll_loss_backward(&g_view, &views[0], &views[1], nullptr, &views[2], nullptr),
-              NNF_ERR_INDEX_OUT_OF_RANGE);
-    EXPECT_NE(std::string(nnf_last_error()).find("target[2] = 4 is out of range"), std::string::npos) << nnf_last_error();
-    std::vector<unsigned char> after(args[2].bytes.size());
-    device[2]->download(after.data());
-    EXPECT_EQ(after, args[2].bytes);
+    using Backward = nnf_status (*)(const DLTensor *, const DLTensor *, const DLTensor *, const DLTensor *, DLTensor *,
+                                    const void *);
+    auto nll = [](const DLTensor *g, const DLTensor *x, const DLTensor *t, const DLTensor *w, DLTensor *grad,
+                  const void *) { return nnf_nll_loss_backward(g, x, t, w, grad, nullptr); };
+    auto ce = [](const DLTensor *g, const DLTensor *x, const DLTensor *t, const DLTensor *w, DLTensor *grad,
+                 const void *) { return nnf_cross_entropy_backward(g, x, t, w, grad, nullptr); };
+    for (Backward backward : {static_cast<Backward>(nll), static_cast<Backward>(ce)}) {
+        std::array<KernelArg, 3> args{floats({3, 4}, -1, 1, 19), labels({3}, 4, 20), output({3, 4})};
+        const int64_t bad = 4;
+        std::memcpy(args[1].bytes.data() + 16, &bad, 8);
+        std::vector<std::unique_ptr<DeviceBuffer>> device;
+        std::array<DLTensor, 3> views = upload_all(args, &device);
+        KernelArg one = floats({}, 1, 1, 0);
+        DeviceBuffer g(4);
+        g.upload(one.bytes.data());
+        DLTensor g_view = one.view(g.data(), {kDLCUDA, 0});
+        EXPECT_EQ(backward(&g_view, &views[0], &views[1], nullptr, &views[2], nullptr), NNF_ERR_INDEX_OUT_OF_RANGE);
+        EXPECT_NE(std::string(nnf_last_error()).find("target[2] = 4 is out of range"), std::string::npos)
+            << nnf_last_error();
+        std::vector<unsigned char> after(args[2].bytes.size());
+        device[2]->download(after.data());
+        EXPECT_EQ(after, args[2].bytes);
+    }
 }
 
 // Runs everywhere: a CUDA tensor next to a CPU one, or on another device, is rejected before any
@@ -309,21 +409,6 @@ TEST(CudaLossValidation, MixedDevicesAreRejectedWithoutWriting) {
     }
     for (int64_t i = 0; i < y.size(); ++i) EXPECT_EQ(y.at(i), TestTensor::kSentinel);
     EXPECT_EQ(scalar.at(0), TestTensor::kSentinel);
-}
-
-// Runs everywhere: cross_entropy and nll_loss's forward (a host gather on the CPU) have no CUDA
-// kernels yet.
-TEST(CudaLossValidation, CrossEntropyAndNllLossForwardHaveNoCudaKernels) {
-    TestTensor x({4, 3}), out({});
-    std::vector<int64_t> targets = {0, 1, 2, 1};
-    int64_t target_shape[1];
-    DLTensor t = indices_claimed_on_gpu(targets, target_shape);
-    DLTensor x_gpu = claimed_on_gpu(x), out_gpu = claimed_on_gpu(out);
-    EXPECT_EQ(nnf_nll_loss_forward(&x_gpu, &t, nullptr, &out_gpu, nullptr, nullptr), NNF_ERR_NOT_BUILT_FOR_TARGET)
-        << nnf_last_error();
-    EXPECT_EQ(nnf_cross_entropy_forward(&x_gpu, &t, nullptr, &out_gpu, nullptr), NNF_ERR_NOT_BUILT_FOR_TARGET)
-        << nnf_last_error();
-    EXPECT_EQ(out.at(0), TestTensor::kSentinel);
 }
 
 // Runs everywhere: CUDA tensors reach the CUDA kernels (not NNF_ERR_NOT_BUILT_FOR_TARGET); where
@@ -356,6 +441,10 @@ TEST(CudaLossValidation, CudaTensorsWithoutADriverFailWithTheReason) {
     DLTensor labels = indices_claimed_on_gpu(targets, target_shape);
     EXPECT_EQ(nnf_nll_loss_backward(&g_gpu, &x_gpu, &labels, nullptr, &y_gpu, nullptr), NNF_ERR_RUNTIME_FAILURE);
     EXPECT_NE(std::string(nnf_last_error()).find("nnf_nll_loss_backward"), std::string::npos) << nnf_last_error();
+    EXPECT_EQ(nnf_nll_loss_forward(&x_gpu, &labels, nullptr, &s_gpu, nullptr, nullptr), NNF_ERR_RUNTIME_FAILURE);
+    EXPECT_NE(std::string(nnf_last_error()).find("nnf_nll_loss_forward"), std::string::npos) << nnf_last_error();
+    EXPECT_EQ(nnf_cross_entropy_forward(&x_gpu, &labels, nullptr, &s_gpu, nullptr), NNF_ERR_RUNTIME_FAILURE);
+    EXPECT_NE(std::string(nnf_last_error()).find("nnf_cross_entropy_forward"), std::string::npos) << nnf_last_error();
     for (int64_t i = 0; i < y.size(); ++i) EXPECT_EQ(y.at(i), TestTensor::kSentinel);
     EXPECT_EQ(scalar.at(0), TestTensor::kSentinel);
 }
