@@ -1,6 +1,6 @@
 // Every pointwise op, forward and backward, on a GPU, timed with CUDA events, beside a
 // device-to-device copy of the same bytes (the memory roofline); and the row ops (softmax,
-// cross_entropy) on rows x classes. Counters: elements/s and bytes/s (the bytes a single pass
+// cross_entropy, nll_loss) on rows x classes. Counters: elements/s and bytes/s (the bytes a single pass
 // must read + write); the label carries the device's nominal bandwidth. The PyTorch anchors on
 // the same sizes: bench/cuda/torch_cuda_anchors.py.
 #include <benchmark/benchmark.h>
@@ -95,7 +95,10 @@ void op(benchmark::State &state, const rt::OpInfo *info, bool backward) {
 }
 
 // Row ops on (rows, classes) = (state.range(0), state.range(1)), logits uniform in [-4, 4).
-enum class RowOp { softmax, cross_entropy, cross_entropy_forward_backward };
+// Beside the mean cross_entropy, two that split its time: reduction none (no per-row losses
+// copied to the host and added) and nll_loss's mean (the same index copy and check, a gather
+// kernel).
+enum class RowOp { softmax, cross_entropy, cross_entropy_none, nll_loss, cross_entropy_forward_backward };
 
 void rows(benchmark::State &state, RowOp kind) {
     const int64_t rows = state.range(0), classes = state.range(1), n = rows * classes;
@@ -112,16 +115,24 @@ void rows(benchmark::State &state, RowOp kind) {
     target.upload(labels.data());
     int64_t shape[] = {rows, classes}, target_shape[] = {rows}, scalar_shape[] = {1};
     DLTensor tx = device_tensor(x, shape, 2), ty = device_tensor(y, shape, 2),
-             tt = device_tensor(target, target_shape, 1, {kDLInt, 64, 1}), tl = device_tensor(loss, scalar_shape, 0);
+             tt = device_tensor(target, target_shape, 1, {kDLInt, 64, 1}), tl = device_tensor(loss, scalar_shape, 0),
+             row_losses = device_tensor(y, target_shape, 1);
     const nnf_softmax_params softmax = nnf_softmax_default_params();
     const nnf_cross_entropy_params ce = nnf_cross_entropy_default_params();
-    // Bytes of one pass: softmax reads x and writes y; the loss reads x; the loss with its
-    // gradient reads x and writes the gradient.
-    const double tensors = kind == RowOp::cross_entropy ? 1 : 2;
+    nnf_cross_entropy_params ce_none = ce;
+    ce_none.reduction = NNF_REDUCTION_NONE;
+    const nnf_nll_loss_params nll = nnf_nll_loss_default_params();
+    // Bytes of one pass: softmax reads x and writes y; the loss reads x (nll_loss one element
+    // per row: counted as all of x, as for the others); the loss with its gradient reads x and
+    // writes the gradient.
+    const double tensors = kind == RowOp::softmax || kind == RowOp::cross_entropy_forward_backward ? 2 : 1;
     time_on_gpu(state, n, tensors, [&] {
         switch (kind) {
         case RowOp::softmax: return nnf_softmax_forward(&tx, &ty, &softmax) == NNF_OK;
         case RowOp::cross_entropy: return nnf_cross_entropy_forward(&tx, &tt, nullptr, &tl, &ce) == NNF_OK;
+        case RowOp::cross_entropy_none:
+            return nnf_cross_entropy_forward(&tx, &tt, nullptr, &row_losses, &ce_none) == NNF_OK;
+        case RowOp::nll_loss: return nnf_nll_loss_forward(&tx, &tt, nullptr, &tl, nullptr, &nll) == NNF_OK;
         case RowOp::cross_entropy_forward_backward:
             return nnf_cross_entropy_forward_backward(&tx, &tt, nullptr, nullptr, &tl, &ty, &ce) == NNF_OK;
         }
@@ -149,6 +160,8 @@ const int registered = [] {
     }
     const std::pair<const char *, RowOp> row_ops[] = {{"cuda/softmax_forward", RowOp::softmax},
                                                        {"cuda/cross_entropy_forward", RowOp::cross_entropy},
+                                                       {"cuda/cross_entropy_none_forward", RowOp::cross_entropy_none},
+                                                       {"cuda/nll_loss_forward", RowOp::nll_loss},
                                                        {"cuda/cross_entropy_forward_backward",
                                                         RowOp::cross_entropy_forward_backward}};
     for (const auto &[name, kind] : row_ops) {

@@ -21,13 +21,25 @@ constexpr RowGroup kWarpPerRow{kWarpLanes, 8};
 // One block of 256 threads per row: long rows.
 constexpr RowGroup kBlockPerRow{256, 1};
 
+// `f` (pure over its rows, (row), (i, o) or none, update 0 reducing over one RVar along the
+// row) computed at `output`'s loop `at` (a block of rows), its reduction spread over the group's
+// threads per row: thread t takes terms t, t + threads, ... (coalesced loads) into its partial
+// in shared memory, and one thread per row combines the partials in order (Halide 21 has no
+// 64-bit warp shuffles, and the sums are double). Four partials per thread, for four loads in
+// flight, made softmax 1.2-2.4x and cross_entropy up to 1.35x slower on an H200 (2026-11-27). The threads are x along the row and y over the block's rows (its last var), as
+// in the output's loops; any other row var (i) is one per block. Shared memory has a fixed size
+// per block.
+void reduce_across_threads(Halide::Func f, Halide::Func output, const Halide::Var &at, const RowGroup &group);
+
+// `f` (pure over its rows, no reduction) computed at `output`'s loop `at`, one thread per row of
+// the block, in shared memory of a fixed size.
+void compute_per_row_in_block(Halide::Func f, Halide::Func output, const Halide::Var &at, const RowGroup &group);
+
 // `output` is 2-D over (k, row), k along the row; each row is handled by `group.threads_per_row`
 // threads, `group.rows_per_block` rows per block. Each of `row_stages` (Funcs over row alone
-// whose first update reduces over k) is rfactored into one partial per thread, thread t taking
-// elements t, t + threads, ... (coalesced loads). The partials go to shared memory, where one
-// thread per row combines them (Halide 21 has no 64-bit warp shuffles, and the sums are
-// double). The row's threads then write it, `threads_per_row` apart. Per-element stages are
-// left inline: recomputing an exp costs less than a second trip to memory.
+// whose first update reduces over k) is reduced by reduce_across_threads. The row's threads
+// then write it, `threads_per_row` apart. Per-element stages are left inline: recomputing an
+// exp costs less than a second trip to memory.
 // `row_stages` come in dependency order: a stage may read the ones before it (softmax's sum of
 // exp(x - max) reads the max), which are computed before it in the same block.
 void schedule_rows_gpu(Halide::Func output, const std::vector<Halide::Func> &row_stages, const RowGroup &group);
