@@ -7,6 +7,7 @@
 
 #include "HalideRuntimeCuda.h"
 #include "error.h"
+#include "pointwise_driver.h"  // kernel_status
 
 namespace nnf::rt {
 namespace {
@@ -106,14 +107,26 @@ bool cuda_driver_available(const char **why) {
     return !*why;
 }
 
-int run_with_cuda_buffers(int device_id, halide_buffer_t *buffers, int count,
-                          int (*kernel)(void *context, halide_buffer_t *buffers), void *context) {
-    static std::once_flag once;
-    std::call_once(once, [] {
+namespace {
+
+std::once_flag runtime_hooks_once;
+
+// Halide's CUDA runtime in the primary context, on this thread's stream, keeping freed device
+// allocations for reuse (nnf_cuda_empty_cache).
+void install_runtime_hooks() {
+    std::call_once(runtime_hooks_once, [] {
         halide_set_cuda_acquire_context(acquire_context);
         halide_set_cuda_release_context(release_context);
         halide_set_cuda_get_stream(get_stream);
+        halide_reuse_device_allocations(nullptr, true);
     });
+}
+
+}  // namespace
+
+int run_with_cuda_buffers(int device_id, halide_buffer_t *buffers, int count,
+                          int (*kernel)(void *context, halide_buffer_t *buffers), void *context) {
+    install_runtime_hooks();
     current_device = device_id;
     int wrapped = 0, result = 0;
     while (wrapped < count) {
@@ -167,4 +180,16 @@ extern "C" nnf_status nnf_cuda_set_stream(void *stream) {
 
 extern "C" void *nnf_cuda_get_stream(void) {
     return nnf::rt::current_stream;
+}
+
+extern "C" nnf_status nnf_cuda_empty_cache(void) {
+    const char *why = nullptr;
+    if (!nnf::rt::cuda_driver_available(&why)) return NNF_OK;  // nothing was ever allocated
+    // Turning reuse off returns every unused allocation to the driver; then it is back on.
+    const int result = nnf::rt::run_on_cuda(nnf::rt::current_device, nullptr, 0, [](halide_buffer_t *) {
+        const int released = halide_reuse_device_allocations(nullptr, false);
+        halide_reuse_device_allocations(nullptr, true);
+        return released;
+    });
+    return nnf::rt::kernel_status("nnf_cuda_empty_cache", result);
 }

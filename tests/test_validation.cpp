@@ -54,6 +54,8 @@ TEST_F(ValidationTest, UnsupportedAndMixedDevices) {
     x.dl()->device = {kDLCUDA, 0};
     expect_error(nnf_relu_forward(x.dl(), y.dl()), NNF_ERR_UNSUPPORTED_DEVICE,
                  "y is on the CPU but x is on CUDA device 0", y);
+    // Nothing allocated on a device, or no CUDA at all: nothing to release.
+    EXPECT_EQ(nnf_cuda_empty_cache(), NNF_OK) << nnf_last_error();
     if (!nnf_has_cuda()) {
         // (With CUDA kernels this call would run on the GPU; tests/cuda covers that.)
         DLTensor y_on_gpu = *y.dl();

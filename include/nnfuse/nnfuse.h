@@ -105,6 +105,14 @@ bool nnf_has_cuda(void);
 nnf_status nnf_cuda_set_stream(void *stream);
 void *nnf_cuda_get_stream(void);
 
+/* The device scratch memory of a call (the losses' per-row values and partial sums, prelu's
+ * partial sums: a few bytes per row or per block) is kept for the next call when it is freed,
+ * up to 32 allocations in the process (Halide's device allocation cache), because freeing device
+ * memory waits for the device and allocating it costs tens of microseconds. This returns the
+ * kept allocations to the driver, as torch.cuda.empty_cache() does; call it while no other
+ * nnfuse call runs. NNF_OK, doing nothing, in a build without CUDA kernels or without a driver. */
+nnf_status nnf_cuda_empty_cache(void);
+
 /* The class-balanced sampler (an opaque handle): minibatches that take the same number of
  * samples from every class. Each class keeps its sample indices in its own buffer; a batch of
  * B samples takes B / K from each of the K classes in turn; a class whose buffer runs out is

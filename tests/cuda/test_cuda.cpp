@@ -110,6 +110,32 @@ TEST(CudaStream, WorkRunsOnTheCallersStream) {
     cuda.cuStreamDestroy(stream);
 }
 
+// A reduced loss allocates device scratch for its partial sums; the freed scratch is kept for the
+// next call. Emptying the cache between calls returns it to the driver, and the next call
+// allocates afresh with the same result.
+TEST(CudaScratch, EmptyCacheBetweenCallsKeepsResults) {
+    NNF_SKIP_WITHOUT_GPU();
+    const int64_t n = 1 << 20;
+    TestTensor x({n}), t({n}), out({});
+    fill_random(x, 1);
+    fill_random(t, 2);
+    double expected = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        const double d = static_cast<double>(x.at(i)) - static_cast<double>(t.at(i));
+        expected += d * d;
+    }
+    expected /= static_cast<double>(n);
+    OnDevice dx(x), dt(t), dout(out);
+    const nnf_mse_loss_params mean = nnf_mse_loss_default_params();
+    for (int round = 0; round < 3; ++round) {
+        SCOPED_TRACE(round);
+        ASSERT_EQ(nnf_mse_loss_forward(dx.dl(), dt.dl(), dout.dl(), &mean), NNF_OK) << nnf_last_error();
+        dout.download();
+        EXPECT_NEAR(out.at(0), expected, 1e-6 * expected);
+        if (round == 1) ASSERT_EQ(nnf_cuda_empty_cache(), NNF_OK) << nnf_last_error();
+    }
+}
+
 TEST(CudaValidation, MixedDevicesAreRejectedBeforeAnyWork) {
     // Runs without a GPU: validation never touches the device.
     TestTensor x({8}), y({8});
