@@ -36,19 +36,22 @@ void reduce_across_threads(Func f, Func output, const Var &at, const RowGroup &g
                        .split(along, steps, lanes, group.threads_per_row, TailStrategy::GuardWithIf)
                        .reorder(steps, lanes)
                        .rfactor(lanes, lane);
+    // Each thread accumulates its partial in a register (computed inside its thread loop, one
+    // value) and then stores it once to shared memory, where the row's threads meet: accumulated
+    // in shared memory, every term waited on a shared load and store (ncu on an H200: half of
+    // the stall cycles, the L1/shared pipe at 81 % and DRAM at 17 %).
+    Func in_shared = partial.in(f);
     // lane innermost, so that it is thread x as in the output's loops: in the default order (the
     // rows innermost) a block per row became 256 x 256 threads, a failed launch.
     std::vector<VarOrRVar> partial_threads = {lane};
     const std::vector<Var> rows = f.args();
     for (auto v = rows.rbegin(); v != rows.rend(); ++v) partial_threads.push_back(*v);  // o before i
-    std::vector<VarOrRVar> update_order = {steps};
-    update_order.insert(update_order.end(), partial_threads.begin(), partial_threads.end());
-    partial.compute_at(output, at).reorder(partial_threads);
-    gpu_threads(partial, partial_threads);
-    gpu_threads(partial.update(0).reorder(update_order), partial_threads);
+    in_shared.compute_at(output, at).reorder(partial_threads);
+    gpu_threads(in_shared, partial_threads);
+    partial.compute_at(in_shared, lane);
     f.compute_at(output, at);
     const std::string o = rows.empty() ? "" : rows.back().name();
-    bound_block_storage(partial, group, lane.name(), o);
+    bound_block_storage(in_shared, group, lane.name(), o);
     bound_block_storage(f, group, lane.name(), o);
     if (!rows.empty()) {
         const std::vector<VarOrRVar> row_threads(rows.begin(), rows.end());
