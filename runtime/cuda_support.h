@@ -55,7 +55,7 @@ inline CudaTwin twin(Kernel *cpu, Kernel *cuda, CudaRowGroup group) {
 
 // cross_entropy's gradient kernels: the CPU one stores the exps in the gradient's memory (an
 // `exps` argument, the gradient's buffer again), the CUDA one recomputes them and has no such
-// argument. The driver looks the twin up with cuda_twin_recomputing_exps_of.
+// argument. The driver finds it with find_cuda_twin and casts it to the CUDA kernel's type.
 template<typename CpuKernel, typename CudaKernel>
 inline CudaTwin twin_recomputing_exps(CpuKernel *cpu, CudaKernel *cuda, CudaRowGroup group) {
     return {reinterpret_cast<AnyKernel>(cpu), reinterpret_cast<AnyKernel>(cuda), group};

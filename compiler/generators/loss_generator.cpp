@@ -161,7 +161,7 @@ private:
         if (op.value() == "nll_loss") return schedules::schedule_nll_gpu(out);
         const std::string group = row_group;
         if (group != "warp" && group != "block") throw std::invalid_argument("row_group must be warp or block");
-        schedules::schedule_cross_entropy_gpu(out, s, group == "warp" ? schedules::kWarpPerRow : schedules::RowGroup{256, 2});
+        schedules::schedule_cross_entropy_gpu(out, s, group == "warp" ? schedules::kWarpPerRow : schedules::kBlockPerRowPair);
         out.specialize(*label_smoothing_ == 0.0f);
     }
 

@@ -28,12 +28,17 @@ void schedule_loss_partial_sums_gpu(Halide::Func partials, Halide::Func sum, con
 // Rows (o) are grouped as `group` says, `group.threads_per_row` threads reading a row's classes
 // threads apart (coalesced where the class dim is dense); i is the grid's y (at most 65535: the
 // driver cuts i into calls of that many). Every per-row value (the row max, the summed exps, the
-// smoothing and target sums) is reduced by the row's threads, partials rfactored into shared
-// memory, and computed for the block's rows before any output is written: the gradient may
+// smoothing and target sums) is reduced by the row's threads (reduce_across_threads) and
+// computed for the block's rows before any output is written: the gradient may
 // overwrite the logits in place. The exps are recomputed, not stored: a GPU has arithmetic to
 // spare, not memory passes. The weights' total (label smoothing only) is reduced the same way
 // in every block.
 void schedule_cross_entropy_gpu(Halide::Func output, const ops::ClassificationStages &stages, const RowGroup &group);
+
+// cross_entropy's long rows: a block of 256 threads per row, 2 rows per block. With one row per
+// block (softmax's kBlockPerRow) the forward's only thread loop over rows has extent 1, and
+// Halide 21 dropped the output's stores (the ptxas tests now catch a kernel without them).
+constexpr RowGroup kBlockPerRowPair{256, 2};
 
 // nll_loss's row_loss (i, o), one thread per row (a gather), or its gradient (c, i, o), zero but
 // at each row's target, one thread per element.
