@@ -37,9 +37,10 @@ void reduce_across_threads(Func f, Func output, const Var &at, const RowGroup &g
                        .reorder(steps, lanes)
                        .rfactor(lanes, lane);
     // Each thread accumulates its partial in a register (computed inside its thread loop, one
-    // value) and then stores it once to shared memory, where the row's threads meet: accumulated
-    // in shared memory, every term waited on a shared load and store (ncu on an H200: half of
-    // the stall cycles, the L1/shared pipe at 81 % and DRAM at 17 %).
+    // value) and then stores it once to shared memory, where the row's threads meet. Accumulated
+    // in shared memory, a shared load and store sat between consecutive terms, and ncu on an
+    // H200 found the warps waiting on their global loads half of the time, DRAM at 17 %; in a
+    // register cross_entropy ran 1.1-1.5x faster (docs/results/gpu-2026-11-27-cross-entropy.md).
     Func in_shared = partial.in(f);
     // lane innermost, so that it is thread x as in the output's loops: in the default order (the
     // rows innermost) a block per row became 256 x 256 threads, a failed launch.
