@@ -5,7 +5,7 @@
 #   run_gpu_suite.sh [benchmark filter]
 cd "$(dirname "$0")"
 out=${OUT:-$PWD}
-filter=${1:-'copy/268435456|(relu|sigmoid|tanh|gelu|softplus|elu)_(forward|backward)/268435456|softmax'}
+filter=${1:-'copy/268435456|(relu|sigmoid|tanh|gelu|softplus|elu)_(forward|backward)/268435456|softmax|cross_entropy|nll_loss'}
 export LD_LIBRARY_PATH=$PWD:${LD_LIBRARY_PATH:-}
 nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.memory --format=csv
 timeout 120 ./nnfuse_cuda_tests --gtest_brief=1 --gtest_output="json:$out/cuda_tests.json" 2>&1 | tail -40
