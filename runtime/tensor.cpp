@@ -14,16 +14,27 @@ namespace {
 
 std::atomic<int64_t> span_limit_for_testing{0};
 
+int64_t element_bytes(const DLTensor &t) {
+    return (t.dtype.bits * t.dtype.lanes + 7) / 8;
+}
+
+// [lowest, highest] byte addresses a non-empty tensor touches, as offsets from its element 0.
+void byte_offsets(const DLTensor &t, int64_t *low, int64_t *high) {
+    *low = *high = 0;
+    for (int d = 0; d < t.ndim; ++d) {
+        const int64_t reach = (t.shape[d] - 1) * stride_of(t, d) * element_bytes(t);
+        (reach < 0 ? *low : *high) += reach;
+    }
+    *high += element_bytes(t) - 1;
+}
+
 // [lowest, highest] byte addresses a non-empty tensor touches.
 void byte_range(const DLTensor &t, uintptr_t *lo, uintptr_t *hi) {
-    intptr_t low = 0, high = 0;
-    for (int d = 0; d < t.ndim; ++d) {
-        const intptr_t reach = static_cast<intptr_t>((t.shape[d] - 1) * stride_of(t, d) * 4);
-        (reach < 0 ? low : high) += reach;
-    }
+    int64_t low, high;
+    byte_offsets(t, &low, &high);
     const uintptr_t base = reinterpret_cast<uintptr_t>(element0(t));
     *lo = base + low;
-    *hi = base + high + 3;
+    *hi = base + high;
 }
 
 // No strides, or the row-major ones (dims of extent 1 may have any stride): the common case,
@@ -66,15 +77,11 @@ int copy_view_from_cuda(int device_id, const DLTensor &t, std::vector<unsigned c
         on_host->data = nullptr;
         return 0;
     }
-    const int64_t size = (t.dtype.bits * t.dtype.lanes + 7) / 8;
-    int64_t low = 0, high = 0;  // the elements farthest from element 0, each way
-    for (int d = 0; d < t.ndim; ++d) {
-        const int64_t reach = (t.shape[d] - 1) * stride_of(t, d);
-        (reach < 0 ? low : high) += reach;
-    }
-    bytes->resize(static_cast<size_t>((high - low + 1) * size));
-    on_host->data = bytes->data() - low * size;  // element 0 of the copy (low <= 0)
-    return copy_from_cuda(device_id, element0(t) + low * size, bytes->data(), static_cast<int64_t>(bytes->size()));
+    int64_t low, high;
+    byte_offsets(t, &low, &high);
+    bytes->resize(static_cast<size_t>(high - low + 1));
+    on_host->data = bytes->data() - low;  // element 0 of the copy (low <= 0)
+    return copy_from_cuda(device_id, element0(t) + low, bytes->data(), static_cast<int64_t>(bytes->size()));
 }
 
 nnf_status check_tensor(const char *function, const TensorArg &arg) {
