@@ -152,11 +152,8 @@ private:
     HExpr reduce(const HExpr &e, const Shape &shape, const std::vector<std::string> &dims, Reduce kind) {
         if (dims.empty()) return kind == Reduce::sum ? cast<double>(e) : e;
         const Shape rest = without(shape, dims);
-        Halide::Region ranges;
-        for (const std::string &d : dims) ranges.emplace_back(0, extent(d));
-        RDom r(ranges);
-        HExpr body = e;
-        for (size_t i = 0; i < dims.size(); ++i) body = Halide::Internal::substitute(var(dims[i]).name(), r[static_cast<int>(i)], body);
+        RDom r = reduction_domain(dims);
+        const HExpr body = over_domain(e, dims, r);
         Func f;
         const std::vector<Var> a = args(rest);
         const std::vector<HExpr> ae = arg_exprs(rest);
@@ -173,6 +170,42 @@ private:
         reductions_.push_back(f);
         reduction_domains_.push_back(r);
         return f(ae);
+    }
+
+    // The sums (in double) of several terms over the same dims in one pass: a Tuple reduction, so
+    // the terms are read in one loop (each term its own accumulator, as rfactor vectorizes them).
+    std::vector<HExpr> reduce_sums(const std::vector<HExpr> &terms, const Shape &shape,
+                                   const std::vector<std::string> &dims) {
+        const Shape rest = without(shape, dims);
+        RDom r = reduction_domain(dims);
+        Func f;
+        const std::vector<Var> a = args(rest);
+        const std::vector<HExpr> ae = arg_exprs(rest);
+        f(a) = Halide::Tuple(std::vector<HExpr>(terms.size(), cast<double>(0)));
+        std::vector<HExpr> updates;
+        for (size_t i = 0; i < terms.size(); ++i) {
+            updates.push_back(f(ae)[static_cast<int>(i)] + cast<double>(over_domain(terms[i], dims, r)));
+        }
+        f(ae) = Halide::Tuple(updates);
+        reductions_.push_back(f);
+        reduction_domains_.push_back(r);
+        std::vector<HExpr> sums;
+        for (size_t i = 0; i < terms.size(); ++i) sums.push_back(f(ae)[static_cast<int>(i)]);
+        return sums;
+    }
+
+    RDom reduction_domain(const std::vector<std::string> &dims) {
+        Halide::Region ranges;
+        for (const std::string &d : dims) ranges.emplace_back(0, extent(d));
+        return RDom(ranges);
+    }
+    // `e` with the reduced dims' Vars replaced by the domain's RVars.
+    HExpr over_domain(const HExpr &e, const std::vector<std::string> &dims, const RDom &r) {
+        HExpr body = e;
+        for (size_t i = 0; i < dims.size(); ++i) {
+            body = Halide::Internal::substitute(var(dims[i]).name(), r[static_cast<int>(i)], body);
+        }
+        return body;
     }
 
     // Sum of an adjoint of shape `from` down to the operand shape `to` (the broadcast dims).
@@ -208,14 +241,27 @@ private:
     // requires to be unique within a pipeline).
     struct SoftmaxParts {
         HExpr shifted, exps, sum;  // sum: double
+        HExpr shifted_sum;         // double; only where asked for
     };
-    SoftmaxParts softmax_parts(const HExpr &x, const Shape &shape, const std::string &dim, const HExpr &scale) {
+    // With `shifted_sum`, the row sum of the shifted values too (label smoothing's sum of the
+    // log-probabilities is shifted_sum - C log(sum)), in the same pass as the sum of the exps.
+    SoftmaxParts softmax_parts(const HExpr &x, const Shape &shape, const std::string &dim, const HExpr &scale,
+                               bool shifted_sum = false) {
         SoftmaxParts s;
         const HExpr z = scale * x;
         const HExpr row_max = reduce(z, shape, {dim}, Reduce::max);
         s.shifted = Halide::strict_float(z - row_max);
         s.exps = select(Halide::is_nan(s.shifted), s.shifted, math::exp(s.shifted));
-        s.sum = reduce(s.exps, shape, {dim}, Reduce::sum);
+        if (shifted_sum && !target_.has_gpu_feature()) {
+            const std::vector<HExpr> sums = reduce_sums({s.exps, s.shifted}, shape, {dim});
+            s.sum = sums[0];
+            s.shifted_sum = sums[1];
+        } else {
+            s.sum = reduce(s.exps, shape, {dim}, Reduce::sum);
+            // CUDA: two block reductions, the schedule the GPU suite has run (a Tuple one compiles
+            // to PTX but has not run on a device yet).
+            if (shifted_sum) s.shifted_sum = reduce(s.shifted, shape, {dim}, Reduce::sum);
+        }
         return s;
     }
 
@@ -296,10 +342,13 @@ private:
         p.index = class_index(target, c);
         HExpr smooth_term;
         if (e.callee == Callee::cross_entropy) {
-            SoftmaxParts s = softmax_parts(x, in.shape, c, f32(1));
-            p.log_probs = s.shifted - math::log(cast<float>(s.sum));
+            SoftmaxParts s = softmax_parts(x, in.shape, c, f32(1), ls > 0);
+            const HExpr log_sum = math::log(cast<float>(s.sum));
+            p.log_probs = s.shifted - log_sum;
             p.probabilities = s.exps * cast<float>(Halide::Internal::make_const(Halide::Float(64), 1.0) / s.sum);
-            if (ls > 0) smooth_term = cast<float>(reduce(p.log_probs, in.shape, {c}, Reduce::sum));
+            // The sum of the row's log-probabilities without another pass over the logits (a
+            // reduction of log_probs was a fourth one: it needs the row sum first).
+            if (ls > 0) smooth_term = cast<float>(s.shifted_sum - cast<double>(extent(c)) * cast<double>(log_sum));
         } else {
             p.log_probs = x;
         }
