@@ -730,7 +730,12 @@ nnf_status run_classification_loss(const char *function, const ClassificationCal
         return fail(function, NNF_ERR_INVALID_ARGUMENT, "grad_output is NULL");
     }
     const ClassificationKernels &kernels = indices ? call.index_kernels : call.probability_kernels;
-    const CudaClassificationKernels cuda_kernels = cuda_classification_kernels(kernels, !call.log_probabilities);
+    // The CUDA twins only for a call with a CUDA tensor: a CPU call of a short batch takes a
+    // fraction of a microsecond, which the twin table's searches would add to.
+    bool any_on_cuda = false;
+    for (int a = 0; a < num_args; ++a) any_on_cuda = any_on_cuda || args[a].tensor->device.device_type == kDLCUDA;
+    const CudaClassificationKernels cuda_kernels =
+        any_on_cuda ? cuda_classification_kernels(kernels, !call.log_probabilities) : CudaClassificationKernels{};
     const bool cuda_complete = (!want_loss || cuda_kernels.forward[0]) && (!want_grad || cuda_kernels.backward[0]);
     Backend backend;
     int device_id;
